@@ -63,13 +63,32 @@ impl LevelSet {
 pub struct LevelSampler {
     set: LevelSet,
     rng: StdRng,
+    seed: u64,
+    draws: u64,
 }
 
 impl LevelSampler {
     /// A sampler over `set` for stream `stream` (e.g. the env slot index) of `sampler_seed`.
     pub fn new(set: LevelSet, sampler_seed: u64, stream: u64) -> Self {
         let seed = splitmix64(splitmix64(sampler_seed) ^ stream);
-        Self { set, rng: StdRng::seed_from_u64(seed) }
+        Self { set, rng: StdRng::seed_from_u64(seed), seed, draws: 0 }
+    }
+
+    /// How many seeds this sampler has drawn; [`LevelSampler::skip`] replays that many.
+    pub fn draws(&self) -> u64 {
+        self.draws
+    }
+
+    /// A sampler at the start of this sampler's stream.
+    pub fn rewound(&self) -> LevelSampler {
+        Self { set: self.set, rng: StdRng::seed_from_u64(self.seed), seed: self.seed, draws: 0 }
+    }
+
+    /// Draws and discards `n` seeds, to bring a fresh sampler to a saved position.
+    pub fn skip(&mut self, n: u64) {
+        for _ in 0..n {
+            self.sample();
+        }
     }
 
     /// The set this sampler draws from.
@@ -79,6 +98,7 @@ impl LevelSampler {
 
     /// The next level seed.
     pub fn sample(&mut self) -> u64 {
+        self.draws += 1;
         match self.set.end() {
             Some(end) => self.rng.random_range(self.set.start_level..end),
             None => self.rng.random_range(self.set.start_level..=u64::MAX),

@@ -17,4 +17,4 @@ pub use error::EnvError;
 pub use level::{LevelSampler, LevelSet};
 pub use objects::{ObjectBox, ObjectClass};
 pub use space::{ActionSpace, DType, ObsSpace, RgbFrame};
-pub use vec_env::{EpisodeRecord, VecEnv, VecStep};
+pub use vec_env::{EpisodeRecord, SlotSnapshot, VecEnv, VecStep};
