@@ -8,6 +8,7 @@
 pub mod env;
 pub mod error;
 pub mod level;
+pub mod multiroom;
 pub mod objects;
 pub mod space;
 pub mod vec_env;
