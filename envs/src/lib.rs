@@ -7,6 +7,8 @@
 
 pub mod env;
 pub mod error;
+#[cfg(feature = "gym-rs")]
+pub mod gym;
 pub mod level;
 pub mod multiroom;
 pub mod objects;

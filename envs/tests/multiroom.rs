@@ -24,7 +24,10 @@ impl Decoded {
     }
 
     fn find(&self, object: Object) -> Vec<(usize, usize)> {
-        (0..self.cells.len()).filter(|&i| self.cells[i][0] == object as u8).map(|i| (i % self.size, i / self.size)).collect()
+        (0..self.cells.len())
+            .filter(|&i| self.cells[i][0] == object as u8)
+            .map(|i| (i % self.size, i / self.size))
+            .collect()
     }
 
     fn agent(&self) -> ((usize, usize), u8) {
@@ -267,7 +270,9 @@ fn idling_truncates_at_the_time_limit_without_terminating() {
     }
     let mut short = MultiRoom::new(MultiRoomOptions { max_steps: Some(5), ..MultiRoomOptions::default() }).unwrap();
     short.reset(0).unwrap();
-    assert!((1..=5).map(|_| short.step(Action::Done as usize).unwrap().truncated).eq([false, false, false, false, true]));
+    assert!(
+        (1..=5).map(|_| short.step(Action::Done as usize).unwrap().truncated).eq([false, false, false, false, true])
+    );
 }
 
 #[test]
@@ -391,7 +396,10 @@ fn rgb_pictures_show_the_cells_and_boxes_find_them() {
             // Boxes: the agent's and the goal's cells, a door for each door cell.
             let ((ax, ay), _) = cells.agent();
             let agent = info.objects.iter().find(|b| b.class == ObjectClass::Agent).unwrap();
-            assert_eq!((agent.x1, agent.y1, agent.x2 - agent.x1), ((ax * tile) as f32, (ay * tile) as f32, tile as f32));
+            assert_eq!(
+                (agent.x1, agent.y1, agent.x2 - agent.x1),
+                ((ax * tile) as f32, (ay * tile) as f32, tile as f32)
+            );
             assert_eq!(info.objects.iter().filter(|b| b.class == ObjectClass::Goal).count(), 1);
             let doors = info.objects.iter().filter(|b| b.class == ObjectClass::Door).count();
             assert_eq!(doors, rgb_env.num_rooms() - 1);
@@ -446,7 +454,10 @@ fn invalid_options_are_refused_with_a_reason() {
 #[test]
 fn options_read_from_toml_with_defaults() {
     let options: MultiRoomOptions = toml::from_str("max_rooms = 2\nobs = { kind = \"rgb\", tile_size = 4 }").unwrap();
-    assert_eq!(options, MultiRoomOptions { max_rooms: 2, obs: MultiRoomObs::Rgb { tile_size: 4 }, ..Default::default() });
+    assert_eq!(
+        options,
+        MultiRoomOptions { max_rooms: 2, obs: MultiRoomObs::Rgb { tile_size: 4 }, ..Default::default() }
+    );
     let ego: MultiRoomOptions = toml::from_str("obs = { kind = \"egocentric\" }").unwrap();
     assert_eq!(ego.obs, MultiRoomObs::Egocentric);
     assert!(toml::from_str::<MultiRoomOptions>("rooms = 2").is_err());

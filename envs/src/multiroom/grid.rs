@@ -40,7 +40,8 @@ pub enum Colour {
 
 impl Colour {
     /// Every colour, in code order.
-    pub const ALL: [Colour; 6] = [Colour::Red, Colour::Green, Colour::Blue, Colour::Purple, Colour::Yellow, Colour::Grey];
+    pub const ALL: [Colour; 6] =
+        [Colour::Red, Colour::Green, Colour::Blue, Colour::Purple, Colour::Yellow, Colour::Grey];
 
     /// The colour's RGB value in pictures (MiniGrid's palette).
     pub fn rgb(self) -> [u8; 3] {

@@ -115,9 +115,7 @@ fn tile_cell(i: usize) -> Cell {
         0 => Cell::Empty,
         1 => Cell::Wall,
         2 => Cell::Goal,
-        _ => {
-            Cell::Door(Colour::ALL[(i - 3) / 2], [DoorState::Open, DoorState::Closed][(i - 3) % 2])
-        }
+        _ => Cell::Door(Colour::ALL[(i - 3) / 2], [DoorState::Open, DoorState::Closed][(i - 3) % 2]),
     }
 }
 

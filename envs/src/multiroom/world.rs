@@ -48,7 +48,10 @@ impl Room {
 
     /// True when the two rooms share a cell.
     pub fn overlaps(&self, other: &Room) -> bool {
-        self.x < other.x + other.w && other.x < self.x + self.w && self.y < other.y + other.h && other.y < self.y + self.h
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
     }
 
     /// The wall cells, each once.
