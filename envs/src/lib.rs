@@ -5,6 +5,7 @@
 //! Gymnasium's: [`Env::reset`] returns `(obs, info)` and [`Env::step`] returns a [`Step`] whose
 //! `truncated` flag (time limit) is never folded into `terminated`.
 
+pub mod coinrun;
 pub mod env;
 pub mod error;
 #[cfg(feature = "gym-rs")]

@@ -1,0 +1,202 @@
+//! CoinRun level invariants over many seeds, and a search-based agent that must reach the coin.
+
+use std::collections::{BinaryHeap, HashSet};
+
+use heldout_envs::coinrun::physics::{GRAVITY, MAX_JUMP, MAX_SPEED};
+use heldout_envs::coinrun::{CoinRunOptions, Danger, DistributionMode, Level, Move, Outcome, SectionKind, Tile, World};
+
+/// The continuous jump height `v^2 / 2g` (5.625 tiles), from the constants.
+fn jump_height() -> f32 {
+    MAX_JUMP * MAX_JUMP / (2.0 * GRAVITY)
+}
+
+/// The continuous jump reach `2 v / g * max speed` (7.5 tiles), from the constants.
+fn jump_distance() -> f32 {
+    2.0 * MAX_JUMP / GRAVITY * MAX_SPEED
+}
+
+fn check_level(level: &Level, options: &CoinRunOptions) {
+    let seed = level.seed;
+    assert!((options.min_difficulty..=options.max_difficulty).contains(&level.difficulty));
+    let heights: Vec<i32> = level.heights().collect();
+    for w in heights.windows(2) {
+        let rise = (w[1] - w[0]) as f32;
+        assert!(rise <= jump_height() - 0.5, "seed {seed}: a climb of {rise} tiles");
+        assert!(w[1] >= 1, "seed {seed}");
+    }
+    let mut x = 5;
+    for s in &level.sections {
+        assert_eq!(s.x, x, "seed {seed}: sections are contiguous");
+        x += s.width;
+        match s.kind {
+            SectionKind::Flat => {
+                for c in s.x..s.x + s.width {
+                    assert_eq!(level.grid.get(c, s.height - 1), Tile::Wall, "seed {seed}: flat ground at {c}");
+                }
+            }
+            SectionKind::Pit(p) => {
+                assert!((p.gap as f32) <= jump_distance() - 0.5, "seed {seed}: a gap of {} tiles", p.gap);
+                assert!(p.left_ledge >= 1 && p.right_ledge >= 1 && p.gap >= 1, "seed {seed}: {p:?}");
+                assert_eq!(p.left_ledge + p.gap + p.right_ledge, s.width, "seed {seed}");
+                let (l, r) = (s.x + p.left_ledge - 1, s.x + p.left_ledge + p.gap);
+                assert_eq!(level.grid.get(l, s.height - 1), Tile::Wall, "seed {seed}: left ledge");
+                assert_eq!(level.grid.get(r, s.height - 1), Tile::Wall, "seed {seed}: right ledge");
+                for c in l + 1..r {
+                    let open = (1..s.height).all(|y| level.grid.get(c, y) != Tile::Wall);
+                    let stone = p.stepping_stone.is_some_and(|(sx, sw)| (sx..sx + sw).contains(&c));
+                    assert!(open || stone, "seed {seed}: the pit is open at {c} unless a stepping stone");
+                    if p.danger == Danger::Lava {
+                        assert_eq!(level.grid.get(c, 1), Tile::Lava, "seed {seed}: lava at the bottom");
+                    }
+                }
+                if let Some((sx, sw)) = p.stepping_stone {
+                    // Both hops around the stone are shorter than the whole gap.
+                    assert!(sx > l + 1 && sx + sw < r, "seed {seed}: stone inside the gap");
+                }
+            }
+        }
+    }
+    assert_eq!((level.coin.x, level.coin.y), (x, *heights.last().unwrap()), "seed {seed}: the coin ends the chain");
+    assert_eq!(level.grid.get(level.coin.x, level.coin.y), Tile::Empty);
+    assert_eq!(level.grid.get(level.coin.x, level.coin.y - 1), Tile::Wall);
+    assert!(level.coin.x + 1 < level.grid.width(), "seed {seed}: inside the level");
+    for m in &level.monsters {
+        let (x0, x1) = (m.min_x - 0.4, m.max_x + 0.4);
+        for c in x0.round() as i32..x1.round() as i32 {
+            assert_eq!(level.grid.get(c, m.y as i32 - 1), Tile::Wall, "seed {seed}: monster floor at {c}");
+            assert_ne!(level.grid.get(c, m.y as i32), Tile::Wall, "seed {seed}: monster path at {c}");
+        }
+        if options.distribution_mode == DistributionMode::Easy {
+            assert_eq!(m.y, 1.0, "seed {seed}: easy levels have monsters in pits only");
+        }
+    }
+    for s in &level.saws {
+        assert_eq!(level.grid.get(s.x, s.y), Tile::Empty, "seed {seed}: saw in the air");
+        assert_eq!(level.grid.get(s.x, s.y - 1), Tile::Wall, "seed {seed}: saw on the ground");
+    }
+    for c in &level.crates {
+        assert!(matches!(level.grid.get(c.x, c.y), Tile::Crate(_)));
+        let below = level.grid.get(c.x, c.y - 1);
+        assert!(below == Tile::Wall || matches!(below, Tile::Crate(_)), "seed {seed}: crates stand on something");
+    }
+    // The spawn floor is safe: the first section starts at x = 5.
+    assert!(level.saws.iter().chain(level.crates.iter()).all(|p| p.x >= 5));
+    assert!(level.monsters.iter().all(|m| m.min_x >= 5.0));
+}
+
+#[test]
+fn solvability_invariants_hold_on_10000_seeds() {
+    let mut difficulties = [0; 4];
+    let mut dangers = HashSet::new();
+    for (i, mode) in [DistributionMode::Easy, DistributionMode::Hard].into_iter().enumerate() {
+        let options = CoinRunOptions { distribution_mode: mode, ..Default::default() };
+        for seed in 0..5_000u64 {
+            let level = Level::generate(seed + i as u64 * 5_000, &options);
+            check_level(&level, &options);
+            difficulties[level.difficulty as usize] += 1;
+            for s in &level.sections {
+                if let SectionKind::Pit(p) = s.kind {
+                    dangers.insert(p.danger);
+                }
+            }
+        }
+    }
+    let hardest = CoinRunOptions { min_difficulty: 3, ..Default::default() };
+    for seed in 0..1000 {
+        check_level(&Level::generate(seed, &hardest), &hardest);
+    }
+    println!("difficulties drawn: {:?}", &difficulties[1..]);
+    assert!(difficulties[1..].iter().all(|&n| n > 2_500), "{difficulties:?}");
+    assert_eq!(dangers.len(), 3, "lava, saws and monsters all occur");
+}
+
+#[test]
+fn easy_and_hard_levels_share_their_geometry() {
+    for seed in 0..200 {
+        let easy =
+            Level::generate(seed, &CoinRunOptions { distribution_mode: DistributionMode::Easy, ..Default::default() });
+        let hard = Level::generate(seed, &CoinRunOptions::default());
+        assert_eq!(easy.sections, hard.sections);
+        assert_eq!(easy.grid, hard.grid);
+        assert!(easy.monsters.len() <= hard.monsters.len());
+    }
+}
+
+/// A weighted best-first search over the deterministic simulator, cloning the game state:
+/// macro-actions of `HOLD` steps, states merged on a coarse key. Returns the number of steps
+/// of the plan found, if any.
+fn plan(start: World, budget: usize) -> Option<u32> {
+    const HOLD: u32 = 2;
+    const MOVES: [Move; 6] = [Move::RIGHT, Move::RIGHT_JUMP, Move::NOOP, Move::JUMP, Move::LEFT, Move::LEFT_JUMP];
+    let goal_x = start.level().coin.x as f32 + 0.5;
+    let score = |w: &World| {
+        let remaining = (goal_x - w.agent.x).abs() / MAX_SPEED;
+        -((w.time as f32 + 3.0 * remaining) * 16.0) as i64
+    };
+    let key = |w: &World| {
+        let a = &w.agent;
+        ((a.x * 4.0) as i32, (a.y * 4.0) as i32, (a.vx * 10.0) as i32, (a.vy * 5.0) as i32, w.time / 8)
+    };
+    let mut nodes = vec![start];
+    let mut open = BinaryHeap::from([(score(&nodes[0]), 0usize)]);
+    let mut seen = HashSet::new();
+    let mut expanded = 0;
+    while let Some((_, i)) = open.pop() {
+        expanded += 1;
+        if expanded > budget {
+            return None;
+        }
+        for mv in MOVES {
+            let mut w = nodes[i].clone();
+            let mut outcome = Outcome::Running;
+            for _ in 0..HOLD {
+                outcome = w.step(mv);
+                if outcome != Outcome::Running {
+                    break;
+                }
+            }
+            match outcome {
+                Outcome::ReachedCoin => return Some(w.time),
+                Outcome::Died(_) => continue,
+                Outcome::Running if seen.insert(key(&w)) => {
+                    open.push((score(&w), nodes.len()));
+                    nodes.push(w);
+                }
+                Outcome::Running => {}
+            }
+        }
+    }
+    None
+}
+
+fn success_rate(options: &CoinRunOptions, seeds: std::ops::Range<u64>) -> f64 {
+    let n = seeds.end - seeds.start;
+    let solved = seeds
+        .filter(|&seed| {
+            plan(World::new(Level::generate(seed, options).shared()), 4_000).is_some_and(|t| t <= options.max_steps)
+        })
+        .count();
+    solved as f64 / n as f64
+}
+
+#[test]
+fn a_search_agent_reaches_the_coin_on_easy_and_hard_levels() {
+    let easy = CoinRunOptions { distribution_mode: DistributionMode::Easy, ..Default::default() };
+    let rate = success_rate(&easy, 0..1000);
+    println!("planner success on 1000 easy levels: {:.1}%", rate * 100.0);
+    assert!(rate >= 0.95, "planner success {rate}");
+    let naive = (0..1000u64)
+        .filter(|&seed| {
+            let mut w = World::new(Level::generate(seed, &easy).shared());
+            let outcome = (0..easy.max_steps).map(|_| w.step(Move::RIGHT_JUMP)).find(|&o| o != Outcome::Running);
+            outcome == Some(Outcome::ReachedCoin)
+        })
+        .count() as f64
+        / 1000.0;
+    println!("always right+jump on the same levels: {:.1}%", naive * 100.0);
+    assert!(naive < rate - 0.1, "the levels are not trivial");
+    let hard = CoinRunOptions { min_difficulty: 3, ..Default::default() };
+    let rate = success_rate(&hard, 0..1000);
+    println!("planner success on 1000 hard difficulty-3 levels: {:.1}%", rate * 100.0);
+    assert!(rate >= 0.95, "planner success {rate}");
+}
