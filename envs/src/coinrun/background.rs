@@ -139,14 +139,7 @@ mod tests {
     #[test]
     fn every_kind_paints_its_colours() {
         let colors = [[10, 20, 30], [200, 100, 50], [60, 160, 60]];
-        for kind in [
-            BackgroundKind::Gradient,
-            BackgroundKind::Stripes,
-            BackgroundKind::Hills,
-            BackgroundKind::Stars,
-            BackgroundKind::Checker,
-            BackgroundKind::Waves,
-        ] {
+        for kind in BackgroundKind::PICTURES {
             let backdrop = Backdrop::new(&Background { kind, colors, scale: 4.0, phase: 1.0 });
             let mut img = vec![0u8; 20 * 20 * 3];
             backdrop.paint(&backdrop.columns(0.0, 0.7, 20), 30.0, 0.7, 20, &mut img, 60);

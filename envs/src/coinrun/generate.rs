@@ -219,7 +219,6 @@ pub struct Level {
     pub grid: TileGrid,
 }
 
-/// Builds level after level, reusing nothing: each is a pure function of seed and options.
 impl Level {
     /// The level `seed` under `options` (the options are assumed valid).
     pub fn generate(seed: u64, options: &CoinRunOptions) -> Level {

@@ -54,6 +54,18 @@ pub enum BackgroundKind {
     Waves,
 }
 
+impl BackgroundKind {
+    /// Every kind but [`BackgroundKind::Plain`]: the pictures a level draws from.
+    pub const PICTURES: [BackgroundKind; 6] = [
+        BackgroundKind::Gradient,
+        BackgroundKind::Stripes,
+        BackgroundKind::Hills,
+        BackgroundKind::Stars,
+        BackgroundKind::Checker,
+        BackgroundKind::Waves,
+    ];
+}
+
 /// A procedural background, defined in world units so that it looks the same at any scale.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Background {
@@ -175,14 +187,7 @@ impl Theme {
     }
 
     fn draw_background(rng: &mut LevelRng) -> Background {
-        let kinds = [
-            BackgroundKind::Gradient,
-            BackgroundKind::Stripes,
-            BackgroundKind::Hills,
-            BackgroundKind::Stars,
-            BackgroundKind::Checker,
-            BackgroundKind::Waves,
-        ];
+        let kinds = BackgroundKind::PICTURES;
         let kind = kinds[rng.below(kinds.len() as u32) as usize];
         let colors = [(); 3].map(|_| hsv(rng.range(0.0, 1.0), rng.range(0.1, 0.6), rng.range(0.25, 0.9)));
         Background { kind, colors, scale: rng.range(2.0, 8.0), phase: rng.range(0.0, std::f32::consts::TAU) }
