@@ -25,6 +25,12 @@ const MAX_WALKS: usize = 10_000;
 /// uniform among the colours other than the previous door's. The agent stands on a uniform
 /// interior cell of the first room with a uniform heading; the goal on a uniform interior cell
 /// of the last room, not the agent's.
+///
+/// Differences from MiniGrid, all deliberate: the first room goes anywhere it fits and may be
+/// left through any wall (MiniGrid keeps its corner in `0..width - 2`, never uses the bottom row
+/// and never exits the first room through its left wall); rooms other than the parent may not
+/// share a cell on any side (MiniGrid's overlap test lets them touch on one side only); and the
+/// random numbers come from a different generator, so seeds give other levels than MiniGrid's.
 pub(crate) fn generate(world: &mut World, options: &MultiRoomOptions, level_seed: u64) -> Result<(), EnvError> {
     // A named algorithm, so levels stay the same across versions of `rand` (StdRng may change).
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(level_seed);

@@ -2,7 +2,8 @@
 //!
 //! # Description
 //! A chain of rooms on a square grid, each connected to the next by a closed, unlocked door
-//! that the agent opens with `toggle`. The agent starts in the first room with a random
+//! that the agent opens with `toggle`; each door's colour differs from the previous door's (as
+//! in MiniGrid), so all doors differ up to three rooms. The agent starts in the first room with a random
 //! heading; the green goal square lies in the last room. Each level is a pure function of its
 //! seed (see `generate.rs` for the random walk that places the rooms). The default options
 //! are the variant of Igl et al. (2019): 1 to 3 rooms (uniform), room sides 4 to 6 walls
