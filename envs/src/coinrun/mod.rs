@@ -44,9 +44,9 @@
 //!   reset or after the episode ended is [`EnvError::NeedsReset`].
 //!
 //! Differences from the originals: jumps are procgen's (full strength at once, not the
-//! original's charged spring); no ladders or flying monsters; backgrounds, sprites and colours
-//! are procedural; themes are drawn from the level seed in every mode (procgen fixes them in its
-//! easy mode); timeouts are truncations, not deaths.
+//! original's charged spring); backgrounds, sprites and colours are procedural; themes are
+//! drawn from the level seed in every mode (procgen fixes them in its easy mode); one monster
+//! look per level; timeouts are truncations, not deaths.
 
 mod background;
 mod draw;
