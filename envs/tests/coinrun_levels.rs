@@ -169,21 +169,22 @@ fn plan(start: World, budget: usize) -> Option<u32> {
     None
 }
 
-fn success_rate(options: &CoinRunOptions, seeds: std::ops::Range<u64>) -> f64 {
+/// The fraction of levels the planner solves within `max_steps`, and its plans' mean length.
+fn success_rate(options: &CoinRunOptions, seeds: std::ops::Range<u64>) -> (f64, f64) {
     let n = seeds.end - seeds.start;
-    let solved = seeds
-        .filter(|&seed| {
-            plan(World::new(Level::generate(seed, options).shared()), 4_000).is_some_and(|t| t <= options.max_steps)
-        })
-        .count();
-    solved as f64 / n as f64
+    let plans: Vec<u32> = seeds
+        .filter_map(|seed| plan(World::new(Level::generate(seed, options).shared()), 4_000))
+        .filter(|&t| t <= options.max_steps)
+        .collect();
+    let mean = plans.iter().map(|&t| f64::from(t)).sum::<f64>() / plans.len().max(1) as f64;
+    (plans.len() as f64 / n as f64, mean)
 }
 
 #[test]
 fn a_search_agent_reaches_the_coin_on_easy_and_hard_levels() {
     let easy = CoinRunOptions { distribution_mode: DistributionMode::Easy, ..Default::default() };
-    let rate = success_rate(&easy, 0..1000);
-    println!("planner success on 1000 easy levels: {:.1}%", rate * 100.0);
+    let (rate, steps) = success_rate(&easy, 0..1000);
+    println!("planner success on 1000 easy levels: {:.1}%, mean plan {steps:.0} steps", rate * 100.0);
     assert!(rate >= 0.95, "planner success {rate}");
     let naive = (0..1000u64)
         .filter(|&seed| {
@@ -196,7 +197,7 @@ fn a_search_agent_reaches_the_coin_on_easy_and_hard_levels() {
     println!("always right+jump on the same levels: {:.1}%", naive * 100.0);
     assert!(naive < rate - 0.1, "the levels are not trivial");
     let hard = CoinRunOptions { min_difficulty: 3, ..Default::default() };
-    let rate = success_rate(&hard, 0..1000);
-    println!("planner success on 1000 hard difficulty-3 levels: {:.1}%", rate * 100.0);
+    let (rate, steps) = success_rate(&hard, 0..1000);
+    println!("planner success on 1000 hard difficulty-3 levels: {:.1}%, mean plan {steps:.0} steps", rate * 100.0);
     assert!(rate >= 0.95, "planner success {rate}");
 }

@@ -35,7 +35,7 @@
 //!   touching lava, a saw or a monster (reward 0). **Truncation**: after `max_steps` steps
 //!   (default 1000) when not terminated on that step; never both.
 //! - **Info**: `objects` holds the screen boxes (observation pixels, clipped, off-screen ones
-//!   left out) of the agent, monsters, coin ([`ObjectClass::Goal`]), saws, lava pools and
+//!   left out) of the agent, monsters, coin ([`crate::ObjectClass::Goal`]), saws, lava pools and
 //!   crates.
 //! - **Render**: [`Env::render`] draws the observation's view at 4x the resolution (256x256 RGB)
 //!   from the same shapes with smooth edges, for people; [`Env::render_text`] is the level as
