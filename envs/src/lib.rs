@@ -13,6 +13,7 @@ pub mod gym;
 pub mod level;
 pub mod multiroom;
 pub mod objects;
+pub mod registry;
 pub mod space;
 pub mod vec_env;
 

@@ -141,7 +141,7 @@ impl<E: Env> VecEnv<E> {
             slot.actions.push(action);
             let done = t.terminated || t.truncated;
             out.final_obs.push(done.then(|| obs.to_vec()));
-            out.episodes.push(done.then(|| EpisodeRecord {
+            out.episodes.push(done.then_some(EpisodeRecord {
                 episode_return: slot.episode_return,
                 length: slot.actions.len() as u32,
                 level_seed: slot.level_seed,
@@ -262,7 +262,7 @@ mod tests {
     }
 
     fn actions(t: usize, n: usize) -> Vec<usize> {
-        (0..n).map(|i| usize::from((t * 7 + i * 3) % 4 != 0)).collect()
+        (0..n).map(|i| usize::from(!(t * 7 + i * 3).is_multiple_of(4))).collect()
     }
 
     #[test]
