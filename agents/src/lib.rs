@@ -1,6 +1,38 @@
 //! The learning half of heldout: burn models, PPO with Selective Noise Injection, regularizers
 //! with an explicit noise switch, and the vision stack.
+//!
+//! - [`Agent`]: act ([`Agent::act`]), learn ([`Agent::update`]), save and load;
+//! - [`AgentConfig`]: encoder, hidden layer, regularizers, PPO, SNI, with the paper's presets;
+//! - [`nn`]: the IMPALA-CNN, the MultiRoom conv net, an MLP, the actor-critic;
+//! - [`reg`]: dropout, batch norm, the information bottleneck, L2 and cut-outs, each with a
+//!   [`Noise`] switch;
+//! - [`ppo`]: GAE, the losses, the learner;
+//! - [`backend`]: flex (default) or LibTorch (feature `tch`).
+//!
+//! # The `tch` feature
+//! Needs libtorch 2.9.0: `python3 -m venv V && V/bin/pip install torch==2.9.0`, build with
+//! `VIRTUAL_ENV=V LIBTORCH_USE_PYTORCH=1` (and `V/bin` on `PATH`), run with
+//! `LD_LIBRARY_PATH=V/lib/python3.*/site-packages/torch/lib`.
 
+pub mod agent;
+pub mod backend;
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod init;
+pub mod nn;
 pub mod noise;
+pub mod obs;
+pub mod ppo;
+pub mod reg;
+pub mod sample;
+pub mod vision;
 
+pub use agent::{ActOutput, Agent};
+pub use config::AgentConfig;
+pub use error::AgentError;
+pub use nn::{EncoderConfig, HiddenConfig};
 pub use noise::Noise;
+pub use obs::ObsFormat;
+pub use ppo::{PpoConfig, Rollout, UpdateStats};
+pub use reg::{BottleneckConfig, RegularizerConfig};

@@ -1,0 +1,147 @@
+//! The agent: network, optimizer and configuration, with acting and (in
+//! [`crate::ppo::learner`]) learning.
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::Noise;
+use crate::backend::{inference_device, train_device};
+use crate::config::AgentConfig;
+use crate::error::{AgentError, check_count};
+use crate::init::Init;
+use crate::nn::ActorCritic;
+use crate::obs::ObsFormat;
+use crate::ppo::loss::log_probs;
+use crate::sample::categorical;
+
+/// What the policy did for a batch of observations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActOutput {
+    /// Sampled actions.
+    pub actions: Vec<usize>,
+    /// Log-probabilities of the sampled actions.
+    pub log_probs: Vec<f32>,
+    /// State values.
+    pub values: Vec<f32>,
+}
+
+/// A PPO agent: its network on the training (autodiff) device, Adam's state, its configuration.
+///
+/// Determinism: the network is a function of the seed, and update `k` draws its shuffles,
+/// dropout masks, bottleneck noise and cut-outs from a generator seeded with `(seed, k)`, so
+/// two agents with the same seed fed the same rollouts hold bitwise-identical weights on the
+/// CPU backends.
+pub struct Agent {
+    pub(crate) config: AgentConfig,
+    pub(crate) obs: ObsFormat,
+    pub(crate) num_actions: usize,
+    pub(crate) seed: u64,
+    pub(crate) updates: u64,
+    pub(crate) model: ActorCritic,
+    pub(crate) optim: ModuleOptimizer,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("config", &self.config)
+            .field("obs", &self.obs)
+            .field("num_actions", &self.num_actions)
+            .field("seed", &self.seed)
+            .field("updates", &self.updates)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// A fresh agent for observations of format `obs` and `num_actions` discrete actions; the
+    /// weights are drawn from `seed`.
+    pub fn new(config: &AgentConfig, obs: ObsFormat, num_actions: usize, seed: u64) -> Result<Agent, AgentError> {
+        config.validate()?;
+        obs.validate()?;
+        config.encoder.validate(&obs)?;
+        check_count("num_actions", num_actions, 1)?;
+        let mut init = Init { device: train_device(), rng: StdRng::seed_from_u64(seed) };
+        let model = ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init);
+        Ok(Agent { config: config.clone(), obs, num_actions, seed, updates: 0, model, optim: Self::optimizer(config) })
+    }
+
+    /// Adam with the configured epsilon (gradient clipping is done by the learner on the
+    /// global norm, not by the optimizer per tensor).
+    pub(crate) fn optimizer(config: &AgentConfig) -> ModuleOptimizer {
+        AdamConfig::new().with_epsilon(config.ppo.adam_eps as f32).init()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    /// The observation format.
+    pub fn obs_format(&self) -> ObsFormat {
+        self.obs
+    }
+
+    /// Number of actions.
+    pub fn num_actions(&self) -> usize {
+        self.num_actions
+    }
+
+    /// The seed the agent was created with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Updates applied so far.
+    pub fn updates_done(&self) -> u64 {
+        self.updates
+    }
+
+    /// The network (on the training device).
+    pub fn model(&self) -> &ActorCritic {
+        &self.model
+    }
+
+    /// The noise mode of the behaviour policy that collects rollouts: [`Noise::Off`] (the
+    /// noise-free policy) under SNI, [`Noise::On`] (the noisy policy) without SNI. Evaluation
+    /// uses [`Noise::Off`] in both cases.
+    pub fn rollout_noise(&self) -> Noise {
+        if self.config.sni_lambda.is_some() { Noise::Off } else { Noise::On }
+    }
+
+    /// Samples actions for the observations in `obs` (`n` HWC observations back to back) with
+    /// the rollout policy; log-probabilities and values are the rollout policy's. Sampling
+    /// (and any dropout mask or bottleneck noise) uses `rng`, so equal generators give equal
+    /// actions.
+    pub fn act<R: Rng + ?Sized>(&self, obs: &[u8], rng: &mut R) -> Result<ActOutput, AgentError> {
+        self.act_with(obs, self.rollout_noise(), rng)
+    }
+
+    /// [`Agent::act`] with an explicit noise mode (evaluation: [`Noise::Off`]). Runs on a
+    /// non-autodiff copy of the network: batch-norm running statistics are not touched.
+    pub fn act_with<R: Rng + ?Sized>(&self, obs: &[u8], noise: Noise, rng: &mut R) -> Result<ActOutput, AgentError> {
+        let n = self.obs.count(obs)?;
+        let out = self.model.valid().forward(self.obs.to_tensor(obs, &inference_device()), noise, rng);
+        let lp = log_probs(out.logits).into_data().try_into_vec::<f32>().expect("f32 log-probabilities");
+        let values = out.values.into_data().try_into_vec::<f32>().expect("f32 values");
+        let mut actions = Vec::with_capacity(n);
+        let mut log_probs_out = Vec::with_capacity(n);
+        for row in lp.chunks_exact(self.num_actions) {
+            let a = categorical(row, rng);
+            actions.push(a);
+            log_probs_out.push(row[a]);
+        }
+        Ok(ActOutput { actions, log_probs: log_probs_out, values })
+    }
+
+    /// Noise-free state values of `obs`, e.g. `V(final_obs)` for the truncation bootstrap.
+    pub fn values(&self, obs: &[u8]) -> Result<Vec<f32>, AgentError> {
+        self.obs.count(obs)?;
+        // Noise::Off draws no random numbers; the generator is never used.
+        let mut unused = StdRng::seed_from_u64(0);
+        let out = self.model.valid().forward(self.obs.to_tensor(obs, &inference_device()), Noise::Off, &mut unused);
+        Ok(out.values.into_data().try_into_vec::<f32>().expect("f32 values"))
+    }
+}

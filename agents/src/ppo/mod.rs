@@ -1,0 +1,19 @@
+//! PPO (Schulman et al. 2017) with Selective Noise Injection (Igl et al. 2019).
+//!
+//! - [`gae`]: advantages and returns;
+//! - [`loss`]: the clipped surrogate, the (clipped) value loss, entropy;
+//! - [`grad`]: gradient clipping by the global norm over all parameters;
+//! - [`rollout`]: what the caller collects;
+//! - [`learner`]: one update, top to bottom.
+
+pub mod config;
+pub mod gae;
+pub mod grad;
+pub mod learner;
+pub mod loss;
+pub mod rollout;
+pub mod stats;
+
+pub use config::PpoConfig;
+pub use rollout::Rollout;
+pub use stats::UpdateStats;

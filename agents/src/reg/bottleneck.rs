@@ -1,0 +1,79 @@
+//! The information bottleneck of IBAC (Igl et al. 2019), with an explicit noise switch.
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::activation::softplus;
+use burn::tensor::{Tensor, TensorData};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Noise;
+use crate::error::{AgentError, check_range};
+use crate::init::{Gain, Init, standard_normal};
+
+/// Settings of the bottleneck; its latent size is the agent's `hidden.size`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BottleneckConfig {
+    /// Weight of `KL(N(mu, sigma^2) || N(0, I))` (in nats) in the loss. The paper: 1e-4 with
+    /// the KL in bits for CoinRun (= 1e-4 / ln 2 per nat), 1e-6 in nats for MultiRoom.
+    pub beta: f64,
+    /// `sigma = softplus(rho - rho_shift)`: CoinRun's code shifts by 5 (small initial noise),
+    /// MultiRoom's by 0.
+    pub rho_shift: f64,
+}
+
+impl BottleneckConfig {
+    /// Checks `beta >= 0` and a finite shift.
+    pub fn validate(&self) -> Result<(), AgentError> {
+        check_range("regularizers.bottleneck.beta", self.beta, 0.0, f64::MAX)?;
+        check_range("regularizers.bottleneck.rho_shift", self.rho_shift, -f64::MAX, f64::MAX)
+    }
+
+    /// A bottleneck from `features` inputs to a `size`-dimensional latent.
+    pub fn init(&self, features: usize, size: usize, init: &mut Init) -> Bottleneck {
+        Bottleneck { encode: init.linear(features, 2 * size, Gain::HIDDEN), size, rho_shift: self.rho_shift }
+    }
+}
+
+/// A dense layer to `[mu, rho]` and a Gaussian latent `z`.
+#[derive(Module, Debug)]
+pub struct Bottleneck {
+    /// Features -> `2 * size` (mu, then rho).
+    pub encode: Linear,
+    /// Latent dimensions.
+    pub size: usize,
+    /// Shift of rho inside the softplus.
+    pub rho_shift: f64,
+}
+
+/// The latent and its KL to the prior.
+pub struct BottleneckOutput {
+    /// `[batch, size]`: `mu + sigma * eps` with [`Noise::On`], `mu` with [`Noise::Off`].
+    pub z: Tensor<2>,
+    /// `[batch]`: `KL(N(mu, sigma^2) || N(0, I))` summed over the latent dimensions, in nats.
+    pub kl: Tensor<1>,
+}
+
+impl Bottleneck {
+    /// Encodes `x` (`[batch, features]`); `eps ~ N(0, I)` comes from `rng`.
+    pub fn forward<R: Rng + ?Sized>(&self, x: Tensor<2>, noise: Noise, rng: &mut R) -> BottleneckOutput {
+        let stats = self.encode.forward(x); // [batch, 2 * size]
+        let [batch, _] = stats.dims();
+        let mu = stats.clone().narrow(1, 0, self.size); // [batch, size]
+        let rho = stats.narrow(1, self.size, self.size); // [batch, size]
+        let sigma = softplus(rho.sub_scalar(self.rho_shift), 1.0);
+        // KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - 1) / 2 - ln s, per dimension.
+        let kl = (mu.clone().square() + sigma.clone().square()).sub_scalar(1.0).mul_scalar(0.5) - sigma.clone().log();
+        let kl = kl.sum_dim(1).squeeze_dim::<1>(1); // [batch]
+        let z = match noise {
+            Noise::Off => mu,
+            Noise::On => {
+                let eps: Vec<f32> = (0..batch * self.size).map(|_| standard_normal(rng) as f32).collect();
+                let eps = Tensor::from_data(TensorData::new(eps, [batch, self.size]), &mu.device());
+                mu + sigma * eps
+            }
+        };
+        BottleneckOutput { z, kl }
+    }
+}
