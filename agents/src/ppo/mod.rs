@@ -14,6 +14,9 @@ pub mod loss;
 pub mod rollout;
 pub mod stats;
 
+#[cfg(test)]
+mod sni_tests;
+
 pub use config::PpoConfig;
 pub use rollout::Rollout;
 pub use stats::UpdateStats;

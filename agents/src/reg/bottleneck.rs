@@ -77,3 +77,44 @@ impl Bottleneck {
         BottleneckOutput { z, kl }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn kl_matches_the_closed_form_and_noise_follows_the_switch() {
+        let mut init = Init { device: Device::flex(), rng: StdRng::seed_from_u64(4) };
+        let b = BottleneckConfig { beta: 1.0, rho_shift: 1.0 }.init(5, 3, &mut init);
+        let batch = 4000;
+        let x: Vec<f32> = (0..batch * 5).map(|i| ((i % 17) as f32 - 8.0) / 8.0).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(x, [batch, 5]), &init.device);
+        let stats = b.encode.forward(x.clone()).into_data().try_into_vec::<f32>().unwrap();
+        let mut rng = StdRng::seed_from_u64(9);
+        let off = b.forward(x.clone(), Noise::Off, &mut rng);
+        let on = b.forward(x, Noise::On, &mut rng);
+        let kl = off.kl.into_data().try_into_vec::<f32>().unwrap();
+        let z_off = off.z.into_data().try_into_vec::<f32>().unwrap();
+        let z_on = on.z.into_data().try_into_vec::<f32>().unwrap();
+        let (mut eps_sum, mut eps_sq) = (0.0f64, 0.0f64);
+        for i in 0..batch {
+            let mut want = 0.0f64;
+            for d in 0..3 {
+                let mu = stats[i * 6 + d] as f64;
+                let sigma = (1.0 + (stats[i * 6 + 3 + d] as f64 - 1.0).exp()).ln();
+                want += (mu * mu + sigma * sigma - 1.0) / 2.0 - sigma.ln();
+                assert!((z_off[i * 3 + d] as f64 - mu).abs() < 1e-6, "noise off: z = mu");
+                let eps = (z_on[i * 3 + d] as f64 - mu) / sigma;
+                eps_sum += eps;
+                eps_sq += eps * eps;
+            }
+            assert!((kl[i] as f64 - want).abs() < 1e-4 * (1.0 + want.abs()), "sample {i}: {} vs {want}", kl[i]);
+        }
+        // Noise on: (z - mu) / sigma is standard normal.
+        let n = (batch * 3) as f64;
+        assert!((eps_sum / n).abs() < 0.05 && (eps_sq / n - 1.0).abs() < 0.05);
+    }
+}

@@ -30,3 +30,24 @@ impl Dropout {
         x * mask
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn dropout_zeroes_about_rate_and_rescales_the_rest_only_when_noisy() {
+        let x = Tensor::<2>::ones([100, 100], &Device::flex());
+        let d = Dropout { rate: 0.25 };
+        let mut rng = StdRng::seed_from_u64(2);
+        let off = d.forward(x.clone(), Noise::Off, &mut rng).into_data().try_into_vec::<f32>().unwrap();
+        assert!(off.iter().all(|&v| v == 1.0));
+        let on = d.forward(x, Noise::On, &mut rng).into_data().try_into_vec::<f32>().unwrap();
+        let zeros = on.iter().filter(|&&v| v == 0.0).count();
+        assert!(on.iter().all(|&v| v == 0.0 || (v - 4.0 / 3.0).abs() < 1e-6));
+        assert!((zeros as f64 / 1e4 - 0.25).abs() < 0.02, "{zeros} zeros");
+    }
+}
