@@ -1,8 +1,6 @@
 //! Box utilities on hand-made cases: IoU, NMS, R-CNN deltas, pyramid levels, proposal labels.
 
-use heldout_agents::vision::{
-    BoxCoder, BoxXyxy, LabelledBox, ProposalConfig, ProposalLabel, PyramidLevel, nms,
-};
+use heldout_agents::vision::{BoxCoder, BoxXyxy, LabelledBox, ProposalConfig, ProposalLabel, PyramidLevel, nms};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 

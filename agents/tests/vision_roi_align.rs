@@ -28,7 +28,12 @@ struct Case {
 }
 
 fn numbers(value: &Value, key: &str) -> Vec<f64> {
-    value[key].as_array().unwrap_or_else(|| panic!("{key} is not an array")).iter().map(|v| v.as_f64().unwrap()).collect()
+    value[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not an array"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
 }
 
 fn shape(value: &Value, key: &str) -> [usize; 4] {
@@ -108,6 +113,7 @@ fn forward_matches_torchvision() {
         let output = roi_align(input, &case.rois, &case.config).unwrap();
         assert_eq!(output.dims(), case.output_shape, "{}", case.name);
         let error = relative_error(&values(output), &case.output);
+        eprintln!("{}: forward relative error {error:e}", case.name);
         assert!(error < TOLERANCE, "{}: forward relative error {error:e}", case.name);
     }
 }
@@ -124,6 +130,7 @@ fn backward_matches_torchvision() {
         let grad = input.grad(&grads).expect("a gradient for the input");
         assert_eq!(grad.dims(), case.input_shape, "{}", case.name);
         let error = relative_error(&values(grad), &case.grad_input);
+        eprintln!("{}: backward relative error {error:e}", case.name);
         assert!(error < TOLERANCE, "{}: backward relative error {error:e}", case.name);
     }
 }

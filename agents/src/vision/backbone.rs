@@ -35,7 +35,8 @@ impl BackboneConfig {
             return Err(VisionError::InvalidConfig("backbone channels must be at least 1"));
         }
         let coarsest = PyramidLevel::P4.stride();
-        if obs.channels != INPUT_CHANNELS || obs.height % coarsest != 0 || obs.width % coarsest != 0 {
+        if obs.channels != INPUT_CHANNELS || !obs.height.is_multiple_of(coarsest) || !obs.width.is_multiple_of(coarsest)
+        {
             return Err(VisionError::InvalidConfig("frames must be RGB with sides that are multiples of 8"));
         }
         Ok(())

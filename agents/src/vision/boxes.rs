@@ -64,13 +64,9 @@ impl BoxXyxy {
 
     /// Intersection over union with `other`; 0 when both boxes are empty.
     pub fn iou(&self, other: &BoxXyxy) -> f32 {
-        let overlap = BoxXyxy::new(
-            self.x1.max(other.x1),
-            self.y1.max(other.y1),
-            self.x2.min(other.x2),
-            self.y2.min(other.y2),
-        )
-        .area();
+        let overlap =
+            BoxXyxy::new(self.x1.max(other.x1), self.y1.max(other.y1), self.x2.min(other.x2), self.y2.min(other.y2))
+                .area();
         let union = self.area() + other.area() - overlap;
         if union > 0.0 { overlap / union } else { 0.0 }
     }

@@ -51,8 +51,8 @@ impl DetectorConfig {
         if self.num_classes == 0 || self.hidden == 0 {
             return Err(VisionError::InvalidConfig("num_classes and hidden must be at least 1"));
         }
-        if !(self.smooth_l1_beta > 0.0) {
-            return Err(VisionError::InvalidConfig("smooth_l1_beta must be positive"));
+        if !(self.smooth_l1_beta.is_finite() && self.smooth_l1_beta > 0.0) {
+            return Err(VisionError::InvalidConfig("smooth_l1_beta must be a positive number"));
         }
         Ok(())
     }

@@ -182,8 +182,13 @@ impl VisionEncoder {
                 let slot = &mut data[image * per_image + rank * per_slot..][..per_slot];
                 slot[object.class] = 1.0;
                 let b = object.bbox;
-                slot[self.config.num_classes..]
-                    .copy_from_slice(&[b.x1 / scale, b.y1 / scale, b.x2 / scale, b.y2 / scale, 1.0]);
+                slot[self.config.num_classes..].copy_from_slice(&[
+                    b.x1 / scale,
+                    b.y1 / scale,
+                    b.x2 / scale,
+                    b.y2 / scale,
+                    1.0,
+                ]);
             }
         }
         Tensor::from_data(TensorData::new(data, [objects.len(), per_image]), device)

@@ -109,7 +109,10 @@ impl Fpn {
 /// Nearest-neighbour upsampling by 2: `[b, c, h, w]` -> `[b, c, 2h, 2w]`.
 fn upsample_nearest_2x(x: Tensor<4>) -> Tensor<4> {
     let [batch, channels, height, width] = x.dims();
-    x.reshape([batch, channels, height, 1, width, 1])
-        .expand([batch, channels, height, 2, width, 2])
-        .reshape([batch, channels, 2 * height, 2 * width])
+    x.reshape([batch, channels, height, 1, width, 1]).expand([batch, channels, height, 2, width, 2]).reshape([
+        batch,
+        channels,
+        2 * height,
+        2 * width,
+    ])
 }

@@ -61,19 +61,13 @@ impl PyramidPoolerConfig {
         let [images, channels, _, _] = levels[0].dims();
         let mut pooled: Option<Tensor<5>> = None;
         for (level, map) in PyramidLevel::ALL.into_iter().zip(levels) {
-            let boxes: Vec<Option<BoxXyxy>> = slots
-                .boxes
-                .iter()
-                .map(|bbox| bbox.filter(|bbox| PyramidLevel::for_box(bbox) == level))
-                .collect();
+            let boxes: Vec<Option<BoxXyxy>> =
+                slots.boxes.iter().map(|bbox| bbox.filter(|bbox| PyramidLevel::for_box(bbox) == level)).collect();
             if boxes.iter().all(Option::is_none) {
                 continue;
             }
-            let on_level = roi_align_slots(
-                map.clone(),
-                &RoiSlots { slots: slots.slots, boxes },
-                &self.level_config(level),
-            );
+            let on_level =
+                roi_align_slots(map.clone(), &RoiSlots { slots: slots.slots, boxes }, &self.level_config(level));
             pooled = Some(match pooled {
                 Some(sum) => sum + on_level,
                 None => on_level,

@@ -124,7 +124,8 @@ pub fn roi_align(input: Tensor<4>, rois: &[Roi], config: &RoiAlignConfig) -> Res
         let used: Vec<i64> = used.iter().map(|&image| image as i64).collect();
         input.select(0, index_tensor(used, &device))
     };
-    let pooled = roi_align_slots(input, &slots, config).reshape([used.len() * slots.slots, channels, pooled_h, pooled_w]);
+    let pooled =
+        roi_align_slots(input, &slots, config).reshape([used.len() * slots.slots, channels, pooled_h, pooled_w]);
     Ok(pooled.select(0, index_tensor(order, &device)))
 }
 
@@ -169,9 +170,7 @@ pub(crate) fn roi_align_slots(input: Tensor<4>, slots: &RoiSlots, config: &RoiAl
         .permute([0, 3, 2, 1, 4])
         .reshape([images, per_image, height, channels * pooled_w]);
     // [N, S, ph, H] x [N, S, H, C*pw] -> [N, S, ph, C, pw] -> [N, S, C, ph, pw]
-    ay.matmul(along_x)
-        .reshape([images, per_image, pooled_h, channels, pooled_w])
-        .permute([0, 1, 3, 2, 4])
+    ay.matmul(along_x).reshape([images, per_image, pooled_h, channels, pooled_w]).permute([0, 1, 3, 2, 4])
 }
 
 /// RoIAlign's interpolation weights along one axis for a box spanning `[lo, hi]` in image
