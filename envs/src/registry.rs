@@ -50,6 +50,16 @@ pub enum AnyEnv {
 }
 
 impl AnyEnv {
+    /// Action indices that complete the current episode from the current state, from the env's
+    /// scripted player ([`crate::coinrun::planner`], [`crate::multiroom::planner`]); `None`
+    /// outside an episode or when the player finds no way within the time limit.
+    pub fn plan(&self) -> Option<Vec<usize>> {
+        match self {
+            AnyEnv::MultiRoom(e) => Some(crate::multiroom::planner::plan(e)?.into_iter().map(|a| a as usize).collect()),
+            AnyEnv::CoinRun(e) => crate::coinrun::planner::plan(e),
+        }
+    }
+
     fn inner(&self) -> &dyn Env {
         match self {
             AnyEnv::MultiRoom(e) => e.as_ref(),

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use heldout_envs::coinrun::{
-    ActionSet, CoinRun, CoinRunOptions, DistributionMode, Hazard, Level, Move, Outcome, World,
+    ActionSet, CoinRun, CoinRunOptions, DistributionMode, Hazard, Level, Move, Outcome, World, planner,
 };
 use heldout_envs::{Env, EnvError, LevelSampler, LevelSet, ObjectClass, Transition};
 use rand::rngs::StdRng;
@@ -137,6 +137,29 @@ fn deaths_terminate_with_no_reward_and_the_coin_pays_ten() {
 }
 
 #[test]
+fn the_scripted_player_completes_levels_through_the_env() {
+    for action_set in [ActionSet::Original, ActionSet::Procgen] {
+        let mut e = env(CoinRunOptions { action_set, ..Default::default() });
+        assert_eq!(planner::plan(&e), None, "no plan before the first reset");
+        for seed in 0..20 {
+            e.reset(seed).unwrap();
+            let plan = planner::plan(&e).unwrap_or_else(|| panic!("{action_set:?} seed {seed}: a plan"));
+            for (k, &a) in plan.iter().enumerate() {
+                let s = e.step(a).unwrap();
+                let last = k + 1 == plan.len();
+                assert_eq!((s.terminated, s.info.level_complete), (last, last), "{action_set:?} seed {seed} step {k}");
+                assert_eq!(s.reward, if last { 10.0 } else { 0.0 });
+            }
+            assert_eq!(planner::plan(&e), None, "no plan after the episode's end");
+        }
+    }
+    // A plan longer than the steps left is no plan.
+    let mut short = env(CoinRunOptions { max_steps: 20, ..Default::default() });
+    short.reset(0).unwrap();
+    assert_eq!(planner::plan(&short), None);
+}
+
+#[test]
 fn errors_for_bad_actions_and_steps_out_of_episode() {
     let mut e = env(CoinRunOptions::default());
     assert_eq!(e.step(0).unwrap_err(), EnvError::NeedsReset);
@@ -165,6 +188,13 @@ fn action_sets() {
     let moves: Vec<Move> = (0..7).map(|a| o.decode(a).unwrap()).collect();
     assert_eq!(moves, [Move::NOOP, Move::RIGHT, Move::LEFT, Move::JUMP, Move::RIGHT_JUMP, Move::LEFT_JUMP, Move::DOWN]);
     assert_eq!(o.decode(7), None);
+    for set in [o, p] {
+        for a in 0..set.len() {
+            let mv = set.decode(a).unwrap();
+            assert_eq!(set.decode(set.encode(mv).unwrap()), Some(mv), "{set:?} {a}");
+        }
+    }
+    assert_eq!((o.encode(Move { dx: 1, dy: -1 }), p.encode(Move { dx: 1, dy: -1 })), (None, Some(6)));
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! CoinRun level invariants over many seeds, and a search-based agent that must reach the coin.
 
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::HashSet;
 
 use heldout_envs::coinrun::physics::{GRAVITY, MAX_JUMP, MAX_SPEED};
+use heldout_envs::coinrun::planner::{self, DEFAULT_BUDGET};
 use heldout_envs::coinrun::{CoinRunOptions, Danger, DistributionMode, Level, Move, Outcome, SectionKind, Tile, World};
 
 /// The continuous jump height `v^2 / 2g` (5.625 tiles), from the constants.
@@ -122,58 +123,12 @@ fn easy_and_hard_levels_share_their_geometry() {
     }
 }
 
-/// A weighted best-first search over the deterministic simulator, cloning the game state:
-/// macro-actions of `HOLD` steps, states merged on a coarse key. Returns the number of steps
-/// of the plan found, if any.
-fn plan(start: World, budget: usize) -> Option<u32> {
-    const HOLD: u32 = 2;
-    const MOVES: [Move; 6] = [Move::RIGHT, Move::RIGHT_JUMP, Move::NOOP, Move::JUMP, Move::LEFT, Move::LEFT_JUMP];
-    let goal_x = start.level().coin.x as f32 + 0.5;
-    let score = |w: &World| {
-        let remaining = (goal_x - w.agent.x).abs() / MAX_SPEED;
-        -((w.time as f32 + 3.0 * remaining) * 16.0) as i64
-    };
-    let key = |w: &World| {
-        let a = &w.agent;
-        ((a.x * 4.0) as i32, (a.y * 4.0) as i32, (a.vx * 10.0) as i32, (a.vy * 5.0) as i32, w.time / 8)
-    };
-    let mut nodes = vec![start];
-    let mut open = BinaryHeap::from([(score(&nodes[0]), 0usize)]);
-    let mut seen = HashSet::new();
-    let mut expanded = 0;
-    while let Some((_, i)) = open.pop() {
-        expanded += 1;
-        if expanded > budget {
-            return None;
-        }
-        for mv in MOVES {
-            let mut w = nodes[i].clone();
-            let mut outcome = Outcome::Running;
-            for _ in 0..HOLD {
-                outcome = w.step(mv);
-                if outcome != Outcome::Running {
-                    break;
-                }
-            }
-            match outcome {
-                Outcome::ReachedCoin => return Some(w.time),
-                Outcome::Died(_) => continue,
-                Outcome::Running if seen.insert(key(&w)) => {
-                    open.push((score(&w), nodes.len()));
-                    nodes.push(w);
-                }
-                Outcome::Running => {}
-            }
-        }
-    }
-    None
-}
-
 /// The fraction of levels the planner solves within `max_steps`, and its plans' mean length.
 fn success_rate(options: &CoinRunOptions, seeds: std::ops::Range<u64>) -> (f64, f64) {
     let n = seeds.end - seeds.start;
     let plans: Vec<u32> = seeds
-        .filter_map(|seed| plan(World::new(Level::generate(seed, options).shared()), 4_000))
+        .filter_map(|seed| planner::search(&World::new(Level::generate(seed, options).shared()), DEFAULT_BUDGET))
+        .map(|moves| moves.len() as u32)
         .filter(|&t| t <= options.max_steps)
         .collect();
     let mean = plans.iter().map(|&t| f64::from(t)).sum::<f64>() / plans.len().max(1) as f64;

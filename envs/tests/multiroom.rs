@@ -1,14 +1,14 @@
 //! Behaviour of the MultiRoom environment through its public API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-use heldout_envs::multiroom::{Action, MultiRoom, MultiRoomObs, MultiRoomOptions, Object, VIEW_SIZE};
+use heldout_envs::multiroom::{Action, MultiRoom, MultiRoomObs, MultiRoomOptions, Object, VIEW_SIZE, planner};
 use heldout_envs::{Env, EnvError, LevelSet, ObjectClass, VecEnv};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 // ---------------------------------------------------------------------------------------------
-// Helpers: read the full-grid observation, and plan a path to the goal with breadth-first search.
+// Helpers: read the full-grid observation, and play the scripted player's plan.
 
 /// A full-grid observation read back into cells.
 struct Decoded {
@@ -40,76 +40,15 @@ impl Decoded {
     fn cell(&self, (x, y): (usize, usize)) -> [u8; 3] {
         self.cells[y * self.size + x]
     }
-
-    /// Cells the agent may cross: empty cells, doors (open, or closed: `toggle` opens them), the
-    /// goal, and its own cell.
-    fn passable(&self, p: (usize, usize)) -> bool {
-        let object = self.cell(p)[0];
-        [Object::Empty, Object::Door, Object::Goal, Object::Agent].iter().any(|&o| o as u8 == object)
-    }
-
-    /// The shortest path of cells from the agent to the goal, both included.
-    fn path_to_goal(&self) -> Option<Vec<(usize, usize)>> {
-        let (start, _) = self.agent();
-        let mut previous = HashMap::from([(start, start)]);
-        let mut queue = VecDeque::from([start]);
-        while let Some(p) = queue.pop_front() {
-            if self.cell(p)[0] == Object::Goal as u8 {
-                let mut path = vec![p];
-                while *path.last().unwrap() != start {
-                    path.push(previous[path.last().unwrap()]);
-                }
-                path.reverse();
-                return Some(path);
-            }
-            let (x, y) = (p.0 as i64, p.1 as i64);
-            for (nx, ny) in [(x + 1, y), (x, y + 1), (x - 1, y), (x, y - 1)] {
-                if nx < 0 || ny < 0 || nx >= self.size as i64 || ny >= self.size as i64 {
-                    continue;
-                }
-                let n = (nx as usize, ny as usize);
-                if self.passable(n) && !previous.contains_key(&n) {
-                    previous.insert(n, p);
-                    queue.push_back(n);
-                }
-            }
-        }
-        None
-    }
-
-    /// Actions that follow the shortest path: turn towards each next cell, open it if it is a
-    /// closed door, step forward.
-    fn plan(&self) -> Vec<usize> {
-        let path = self.path_to_goal().expect("the goal is reachable");
-        let (_, mut dir) = self.agent();
-        let mut actions = Vec::new();
-        for pair in path.windows(2) {
-            let (a, b) = (pair[0], pair[1]);
-            let want = match (b.0 as i64 - a.0 as i64, b.1 as i64 - a.1 as i64) {
-                (1, 0) => 0,
-                (0, 1) => 1,
-                (-1, 0) => 2,
-                _ => 3,
-            };
-            match (want + 4 - dir) % 4 {
-                0 => {}
-                1 => actions.push(Action::Right as usize),
-                2 => actions.extend([Action::Right as usize; 2]),
-                _ => actions.push(Action::Left as usize),
-            }
-            dir = want;
-            let [object, _, state] = self.cell(b);
-            if object == Object::Door as u8 && state == 1 {
-                actions.push(Action::Toggle as usize);
-            }
-            actions.push(Action::Forward as usize);
-        }
-        actions
-    }
 }
 
 fn env(options: MultiRoomOptions) -> MultiRoom {
     MultiRoom::new(options).expect("valid options")
+}
+
+/// The scripted player's actions from the env's current state, as indices.
+fn plan(env: &MultiRoom) -> Vec<usize> {
+    planner::plan(env).expect("the goal is reachable in time").into_iter().map(|a| a as usize).collect()
 }
 
 /// Asserts that level `seed` of a full-grid env has one agent, one goal, and a path between them.
@@ -118,13 +57,14 @@ fn assert_solvable(env: &mut MultiRoom, seed: u64) {
     let (obs, _) = env.reset(seed).unwrap();
     let grid = Decoded::new(&obs, size);
     assert_eq!(grid.find(Object::Goal).len(), 1, "seed {seed}: one goal");
-    assert!(grid.path_to_goal().is_some(), "seed {seed}: no path to the goal\n{}", env.render_text());
+    assert_eq!(grid.find(Object::Agent).len(), 1, "seed {seed}: one agent");
+    assert!(planner::plan(env).is_some(), "seed {seed}: no path to the goal\n{}", env.render_text());
 }
 
 /// Plays the planned path on level `seed`; returns the number of steps and the last reward.
 fn play_plan(env: &mut MultiRoom, seed: u64) -> (usize, f32) {
-    let (obs, _) = env.reset(seed).unwrap();
-    let plan = Decoded::new(&obs, env.options().grid_size).plan();
+    env.reset(seed).unwrap();
+    let plan = plan(env);
     for (k, &a) in plan.iter().enumerate() {
         let step = env.step(a).unwrap();
         let last = k + 1 == plan.len();
@@ -246,6 +186,7 @@ fn reaching_the_goal_pays_the_minigrid_reward() {
             let expected = 1.0 - 0.9 * k as f32 / max_steps as f32;
             assert!((reward - expected).abs() < 1e-6, "seed {seed}: reward {reward} after {k} steps");
             assert!(matches!(env.step(0), Err(EnvError::NeedsReset)));
+            assert_eq!(planner::plan(&env), None, "no plan after the episode's end");
         }
     }
 }
@@ -282,7 +223,7 @@ fn toggle_opens_and_closes_the_door_in_front() {
     let size = env.options().grid_size;
     let (obs, _) = env.reset(11).unwrap();
     let grid = Decoded::new(&obs, size);
-    let plan = grid.plan();
+    let plan = plan(&env);
     let door = grid.find(Object::Door)[0];
     let toggle = plan.iter().position(|&a| a == Action::Toggle as usize).expect("two rooms need a toggle");
     let mut last = obs;
@@ -420,6 +361,7 @@ fn rgb_pictures_show_the_cells_and_boxes_find_them() {
 fn bad_actions_and_untimely_steps_are_errors() {
     let mut env = env(MultiRoomOptions::default());
     assert_eq!(env.step(0), Err(EnvError::NeedsReset));
+    assert_eq!(planner::plan(&env), None, "no plan before the first reset");
     env.reset(1).unwrap();
     assert_eq!(env.step(7), Err(EnvError::InvalidAction { action: 7, num_actions: 7 }));
     let mut small = [0u8; 10];
@@ -480,8 +422,9 @@ fn vec_env_auto_resets_and_keeps_the_goal_observation() {
     for _ in 0..20 {
         let start = Decoded::new(venv.obs(), 11);
         let goal = start.find(Object::Goal)[0];
-        let plan = start.plan();
         let seed = venv.level_seeds()[0];
+        fresh.reset(seed).unwrap();
+        let plan = plan(&fresh);
         for (k, &a) in plan.iter().enumerate() {
             let step = venv.step(&[a]).unwrap();
             if k + 1 < plan.len() {

@@ -40,6 +40,8 @@
 //! - **Render**: [`Env::render`] draws the observation's view at 4x the resolution (256x256 RGB)
 //!   from the same shapes with smooth edges, for people; [`Env::render_text`] is the level as
 //!   characters (see [`text`]).
+//! - **Scripted play**: [`planner::plan`] searches the simulator for actions that reach the
+//!   coin from the current state.
 //! - **Errors**: an action out of range is [`EnvError::InvalidAction`]; a step before the first
 //!   reset or after the episode ended is [`EnvError::NeedsReset`].
 //!
@@ -54,6 +56,7 @@ pub mod entities;
 pub mod generate;
 mod options;
 pub mod physics;
+pub mod planner;
 mod rng;
 mod sprites;
 pub mod text;

@@ -102,6 +102,12 @@ impl ActionSet {
             ActionSet::Procgen => (action < PROCGEN_NAMES.len()).then_some(Move::NOOP),
         }
     }
+
+    /// The first action whose movement is `mv`, or `None` when the set has no such action
+    /// (the original set cannot move down while running, for one).
+    pub fn encode(self, mv: Move) -> Option<usize> {
+        (0..self.len()).find(|&a| self.decode(a) == Some(mv))
+    }
 }
 
 /// CoinRun's options: one plain struct, every field with a default (TOML/JSON: missing fields

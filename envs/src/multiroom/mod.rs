@@ -48,12 +48,17 @@
 //! # Text picture
 //! [`Env::render_text`]: `#` wall, `.` empty, `*` goal, doors as their colour's letter (capital
 //! closed, lowercase open; see [`Colour::letter`]), the agent as `>v<^`.
+//!
+//! # Scripted play
+//! [`planner::plan`] gives the actions that walk a shortest path of cells to the goal from the
+//! current state.
 
 mod action;
 mod generate;
 mod grid;
 mod observe;
 mod options;
+pub mod planner;
 mod rgb;
 mod text;
 mod world;
