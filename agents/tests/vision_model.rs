@@ -175,6 +175,17 @@ fn the_encoder_reads_the_boxes() {
 }
 
 #[test]
+fn configs_round_trip_through_json() {
+    let config =
+        VisionEncoderConfig::new().with_max_objects(3).with_backbone(BackboneConfig::new().with_fpn_channels(8));
+    let json = serde_json::to_string(&config).unwrap();
+    assert_eq!(serde_json::from_str::<VisionEncoderConfig>(&json).unwrap(), config);
+    let detector = DetectorConfig::new(7).with_proposals(ProposalConfig::new().with_jitter(0.1));
+    let json = serde_json::to_string(&detector).unwrap();
+    assert_eq!(serde_json::from_str::<DetectorConfig>(&json).unwrap(), detector);
+}
+
+#[test]
 fn a_saved_backbone_loads_into_the_encoder() {
     let device = Device::flex();
     let obs = ObsFormat::rgb(64, 64);
