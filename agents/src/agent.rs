@@ -64,7 +64,8 @@ impl Agent {
         config.encoder.validate(&obs)?;
         check_count("num_actions", num_actions, 1)?;
         let mut init = Init { device: train_device(), rng: StdRng::seed_from_u64(seed) };
-        let model = ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init);
+        let model =
+            ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init);
         Ok(Agent { config: config.clone(), obs, num_actions, seed, updates: 0, model, optim: Self::optimizer(config) })
     }
 

@@ -64,7 +64,8 @@ impl Agent {
     pub fn save(&self, dir: &Path) -> Result<(), AgentError> {
         fs::create_dir_all(dir).map_err(|e| AgentError::checkpoint(dir, format!("cannot create directory: {e}")))?;
         let model_path = dir.join(MODEL_FILE);
-        let model = self.model.clone().into_record().into_bytes().map_err(|e| AgentError::checkpoint(&model_path, e))?;
+        let model =
+            self.model.clone().into_record().into_bytes().map_err(|e| AgentError::checkpoint(&model_path, e))?;
         let optim_path = dir.join(OPTIMIZER_FILE);
         let optim = self.optim.into_bytes().map_err(|e| AgentError::checkpoint(&optim_path, e))?;
         let header = Header {
@@ -140,3 +141,4 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), AgentError> {
     fs::write(&tmp, data).map_err(fail)?;
     fs::rename(&tmp, path).map_err(fail)
 }
+

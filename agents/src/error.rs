@@ -89,11 +89,7 @@ pub(crate) fn check_range(field: &str, value: f64, lo: f64, hi: f64) -> Result<(
 
 /// Checks that a real-valued field is finite and strictly positive.
 pub(crate) fn check_positive(field: &str, value: f64) -> Result<(), AgentError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(AgentError::config(field, value, "finite and > 0"))
-    }
+    if value.is_finite() && value > 0.0 { Ok(()) } else { Err(AgentError::config(field, value, "finite and > 0")) }
 }
 
 /// Checks that a count field is at least `min`.

@@ -20,7 +20,14 @@ pub struct ConvNorm {
 
 impl ConvNorm {
     /// A `kernel x kernel` convolution `c_in -> c_out` with orthogonal init (gain sqrt 2).
-    pub fn new(c_in: usize, c_out: usize, kernel: usize, padding: PaddingConfig2d, batch_norm: bool, init: &mut Init) -> Self {
+    pub fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        padding: PaddingConfig2d,
+        batch_norm: bool,
+        init: &mut Init,
+    ) -> Self {
         ConvNorm {
             conv: init.conv2d(c_in, c_out, kernel, padding, Gain::HIDDEN),
             norm: batch_norm.then(|| BatchNorm::new(c_out, init)),

@@ -41,8 +41,14 @@ impl Agent {
         let (learning_rate, clip) = ppo.schedule(progress);
 
         // 1. Advantages and returns from the rollout's values.
-        let (advantages, returns) =
-            gae(&rollout.rewards, &rollout.values, &rollout.terminated, &rollout.next_values, ppo.gamma, ppo.gae_lambda);
+        let (advantages, returns) = gae(
+            &rollout.rewards,
+            &rollout.values,
+            &rollout.terminated,
+            &rollout.next_values,
+            ppo.gamma,
+            ppo.gae_lambda,
+        );
 
         // 2. Epochs of shuffled minibatches; a snapshot to roll back to.
         let snapshot = (self.model.valid(), self.optim.clone());
@@ -55,7 +61,8 @@ impl Agent {
             for (minibatch, indices) in split(&order, ppo.minibatches).enumerate() {
                 let batch = Batch::gather(rollout, indices, &advantages, &returns, self, &mut rng);
                 // 3. Loss of the noise-free and/or noisy passes.
-                let terms = loss(&self.model, &batch, &Mix::new(&self.config, &self.model), &self.config, clip, &mut rng);
+                let terms =
+                    loss(&self.model, &batch, &Mix::new(&self.config, &self.model), &self.config, clip, &mut rng);
                 let stats = terms.stats.into_data().try_into_vec::<f32>().expect("f32 stats");
                 if !stats[TOTAL].is_finite() {
                     return Err(self.roll_back(snapshot, "loss", epoch, minibatch));
@@ -294,7 +301,8 @@ pub(crate) fn loss<R: Rng + ?Sized>(
         ppo.clip_value.then_some(clip),
     );
 
-    let mut total = policy.clone() - entropy_mix.clone().mul_scalar(ppo.ent_coef) + value.clone().mul_scalar(ppo.vf_coef);
+    let mut total =
+        policy.clone() - entropy_mix.clone().mul_scalar(ppo.ent_coef) + value.clone().mul_scalar(ppo.vf_coef);
     if let Some(kl) = &kl {
         total = total + kl.clone().mul_scalar(beta);
     }

@@ -105,7 +105,8 @@ mod tests {
 
     #[test]
     fn entropy_and_log_probs_of_known_distributions() {
-        let logits = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 0.0, 0.0, 0.0, 0.0, 100.0], [2, 3]), &Device::flex());
+        let logits =
+            Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 0.0, 0.0, 0.0, 0.0, 100.0], [2, 3]), &Device::flex());
         let lp = log_probs(logits);
         // uniform over 3: ln 3; a near one-hot: ~0.
         assert!((val(entropy(lp.clone())) - 3f32.ln() / 2.0).abs() < 1e-5);

@@ -34,8 +34,14 @@ fn batch() -> Batch {
     let obs: Vec<f32> = (0..b * 18).map(|i| ((i * 7) % 5) as f32).collect();
     Batch {
         obs: Tensor::from_data(TensorData::new(obs, [b, 2, 3, 3]), &d),
-        actions: Tensor::<2, Int>::from_data(TensorData::new((0..b as i64).map(|i| i % 4).collect::<Vec<_>>(), [b, 1]), &d),
-        old_log_probs: Tensor::from_data(TensorData::new(f(0.3).iter().map(|x| x * 0.2 - 1.4).collect::<Vec<_>>(), [b]), &d),
+        actions: Tensor::<2, Int>::from_data(
+            TensorData::new((0..b as i64).map(|i| i % 4).collect::<Vec<_>>(), [b, 1]),
+            &d,
+        ),
+        old_log_probs: Tensor::from_data(
+            TensorData::new(f(0.3).iter().map(|x| x * 0.2 - 1.4).collect::<Vec<_>>(), [b]),
+            &d,
+        ),
         old_values: Tensor::from_data(TensorData::new(f(1.0), [b]), &d),
         advantages: Tensor::from_data(TensorData::new(f(2.0), [b]), &d),
         returns: Tensor::from_data(TensorData::new(f(3.0), [b]), &d),

@@ -65,8 +65,12 @@ impl BatchNorm {
                 let old_var = self.running_var.value_sync().to_device(&device);
                 let mean = old_mean.mul_scalar(1.0 - MOMENTUM) + out.mean.detach().mul_scalar(MOMENTUM);
                 let var = old_var.mul_scalar(1.0 - MOMENTUM) + out.variance.detach().mul_scalar(MOMENTUM * unbiased);
+                // `update` parks the value per thread; `value_sync` folds it in at once, so
+                // records (checkpoints) taken right after this pass see it.
                 self.running_mean.update(mean.detach());
                 self.running_var.update(var.detach());
+                self.running_mean.value_sync();
+                self.running_var.value_sync();
                 out.output
             }
         }
@@ -82,7 +86,8 @@ mod tests {
 
     fn stats(bn: &BatchNorm) -> (Vec<f32>, Vec<f32>) {
         let v = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().unwrap();
-        (v(bn.running_mean.value_sync()), v(bn.running_var.value_sync()))
+        // `value` (not `value_sync`): what a checkpoint records.
+        (v(bn.running_mean.value()), v(bn.running_var.value()))
     }
 
     #[test]
@@ -91,18 +96,25 @@ mod tests {
         let bn = BatchNorm::new(2, &init);
         // [batch 2, channels 2, 2]: channel 0 holds 1, 3, 5, 7 (mean 4, unbiased var 20/3),
         // channel 1 holds 0, 0, 2, 2 (mean 1, unbiased var 4/3).
-        let x = Tensor::<3>::from_data(TensorData::new(vec![1.0f32, 3.0, 0.0, 0.0, 5.0, 7.0, 2.0, 2.0], [2, 2, 2]), &init.device);
+        let x = Tensor::<3>::from_data(
+            TensorData::new(vec![1.0f32, 3.0, 0.0, 0.0, 5.0, 7.0, 2.0, 2.0], [2, 2, 2]),
+            &init.device,
+        );
 
         let off = bn.forward(x.clone(), Noise::Off);
         assert_eq!(stats(&bn), (vec![0.0, 0.0], vec![1.0, 1.0]), "a noise-free pass leaves them");
         // Running statistics (0, 1): the output is x / sqrt(1 + eps).
-        let expect: Vec<f32> = [1.0f32, 3.0, 0.0, 0.0, 5.0, 7.0, 2.0, 2.0].iter().map(|v| v / (1.0 + 1e-5f32).sqrt()).collect();
+        let expect: Vec<f32> =
+            [1.0f32, 3.0, 0.0, 0.0, 5.0, 7.0, 2.0, 2.0].iter().map(|v| v / (1.0 + 1e-5f32).sqrt()).collect();
         assert_eq!(off.into_data().try_into_vec::<f32>().unwrap(), expect);
 
         let on = bn.forward(x.clone(), Noise::On).into_data().try_into_vec::<f32>().unwrap();
         let (mean, var) = stats(&bn);
         assert!((mean[0] - 0.4).abs() < 1e-6 && (mean[1] - 0.1).abs() < 1e-6, "{mean:?}");
-        assert!((var[0] - (0.9 + 0.1 * 20.0 / 3.0)).abs() < 1e-5 && (var[1] - (0.9 + 0.1 * 4.0 / 3.0)).abs() < 1e-5, "{var:?}");
+        assert!(
+            (var[0] - (0.9 + 0.1 * 20.0 / 3.0)).abs() < 1e-5 && (var[1] - (0.9 + 0.1 * 4.0 / 3.0)).abs() < 1e-5,
+            "{var:?}"
+        );
         // Batch statistics: channel 0 normalised to mean 0 with population variance 1.
         let c0 = [on[0], on[1], on[4], on[5]];
         assert!(c0.iter().sum::<f32>().abs() < 1e-5);

@@ -62,9 +62,13 @@ impl Bottleneck {
         let [batch, _] = stats.dims();
         let mu = stats.clone().narrow(1, 0, self.size); // [batch, size]
         let rho = stats.narrow(1, self.size, self.size); // [batch, size]
-        let sigma = softplus(rho.sub_scalar(self.rho_shift), 1.0);
+        let rho = rho.sub_scalar(self.rho_shift);
+        let sigma = softplus(rho.clone(), 1.0);
+        // ln softplus(r) = r (to 1e-9) for r < -20, where softplus underflows towards 0 in f32;
+        // the clamp keeps the unused branch's gradient finite.
+        let log_sigma = sigma.clone().clamp_min(1e-30).log().mask_where(rho.clone().lower_elem(-20.0), rho);
         // KL(N(mu, s^2) || N(0, 1)) = (mu^2 + s^2 - 1) / 2 - ln s, per dimension.
-        let kl = (mu.clone().square() + sigma.clone().square()).sub_scalar(1.0).mul_scalar(0.5) - sigma.clone().log();
+        let kl = (mu.clone().square() + sigma.clone().square()).sub_scalar(1.0).mul_scalar(0.5) - log_sigma;
         let kl = kl.sum_dim(1).squeeze_dim::<1>(1); // [batch]
         let z = match noise {
             Noise::Off => mu,
@@ -116,5 +120,20 @@ mod tests {
         // Noise on: (z - mu) / sigma is standard normal.
         let n = (batch * 3) as f64;
         assert!((eps_sum / n).abs() < 0.05 && (eps_sq / n - 1.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn kl_and_its_gradient_stay_finite_when_sigma_underflows() {
+        let device = Device::flex().autodiff();
+        let mut init = Init { device: device.clone(), rng: StdRng::seed_from_u64(4) };
+        let b = BottleneckConfig { beta: 1.0, rho_shift: 5.0 }.init(5, 3, &mut init);
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1000.0f32, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0], [2, 5]), &device);
+        let rho = b.encode.forward(x.clone()).narrow(1, 3, 3).into_data().try_into_vec::<f32>().unwrap();
+        assert!(rho.iter().any(|&r| r - 5.0 < -100.0), "sigma underflows for some dimension: {rho:?}");
+        let kl = b.forward(x, Noise::On, &mut StdRng::seed_from_u64(0)).kl.sum();
+        assert!(kl.clone().into_scalar::<f32>().is_finite());
+        let grads = kl.backward();
+        let g = b.encode.weight.val().grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+        assert!(g.iter().all(|v| v.is_finite()));
     }
 }
