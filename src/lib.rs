@@ -1,1 +1,22 @@
-pub fn x() {}
+//! heldout: train reinforcement-learning agents on a fixed set of procedurally generated levels
+//! and measure how they do on levels they have never seen.
+//!
+//! The pieces: [`workers`] step the envs in parallel, [`collect`] gathers rollouts, [`trainer`]
+//! runs the PPO loop with periodic [`evaluate`]-ion on training and held-out levels, logging to
+//! TensorBoard ([`logger`]) and writing [`checkpoint`]s; [`sweep`] runs many trainings; [`cli`]
+//! is the `heldout` command line.
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod evaluate;
+pub mod logger;
+pub mod picture;
+pub mod plot;
+pub mod progress;
+pub mod stats;
+pub mod sweep;
+pub mod trainer;
+pub mod workers;

@@ -1,1 +1,15 @@
-fn main() {}
+//! The `heldout` command line.
+
+use clap::Parser;
+use heldout::cli::{Cli, Command};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Train(args) => heldout::cli::train::run(args),
+        Command::Eval(args) => heldout::cli::eval::run(args),
+        Command::Sweep(args) => heldout::cli::sweep::run(args),
+        Command::Render(args) => heldout::cli::render::run(args),
+        Command::Bench(args) => heldout::cli::bench::run(args),
+    }
+}

@@ -1,0 +1,112 @@
+//! `heldout sweep`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use crate::config::Preset;
+use crate::sweep::{Axis, execute, plan, summarize, to_csv, to_markdown};
+
+/// Arguments of `heldout sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep name: runs go to <runs-dir>/<name>/<run>/.
+    #[arg(long)]
+    pub name: String,
+    /// Built-in configuration every run starts from.
+    #[arg(long, default_value_t = Preset::Multiroom)]
+    pub preset: Preset,
+    /// A TOML file laid over the preset for every run.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// `key=v1,v2,...`: a field to sweep over (repeatable: the runs are the product). With one
+    /// value, the field is set for every run without being swept.
+    #[arg(long = "set", value_name = "KEY=VALUES")]
+    pub set: Vec<String>,
+    /// Seeds per setting.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
+    /// The first seed (seeds are first-seed, first-seed + 1, ...).
+    #[arg(long, default_value_t = 1)]
+    pub first_seed: u64,
+    /// Runs at a time.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Parent directory of sweeps.
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Print one `heldout train` command per run (for a cluster scheduler) and run nothing.
+    #[arg(long)]
+    pub print_commands: bool,
+}
+
+/// Runs `heldout sweep`.
+pub fn run(args: SweepArgs) -> Result<()> {
+    if args.seeds == 0 || args.jobs == 0 {
+        bail!("--seeds and --jobs must be at least 1");
+    }
+    let parsed = args.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>>>()?;
+    let (axes, fixed): (Vec<Axis>, Vec<Axis>) = parsed.into_iter().partition(|a| a.values.len() > 1);
+    let mut base_args = vec!["--preset".to_string(), args.preset.to_string()];
+    if let Some(c) = &args.config {
+        base_args.extend(["--config".to_string(), c.display().to_string()]);
+    }
+    for f in &fixed {
+        base_args.extend(["--set".to_string(), format!("{}={}", f.key, f.values[0])]);
+    }
+    let sweep_dir = args.runs_dir.join(&args.name);
+    let runs = plan(&sweep_dir, &axes, args.seeds, args.first_seed, &base_args);
+    let exe = std::env::current_exe().context("finding the heldout executable")?;
+    if args.print_commands {
+        for r in &runs {
+            let words: Vec<String> = std::iter::once(exe.display().to_string())
+                .chain(r.args.iter().cloned())
+                .map(|w| shell_quote(&w))
+                .collect();
+            println!("{}", words.join(" "));
+        }
+        return Ok(());
+    }
+    // Check every run's config before starting any.
+    for r in &runs {
+        let train_args = <crate::cli::Cli as clap::Parser>::try_parse_from(
+            std::iter::once("heldout".to_string()).chain(r.args.iter().cloned()),
+        )?;
+        if let crate::cli::Command::Train(t) = train_args.command {
+            t.resolve().with_context(|| format!("run {}", r.name))?;
+        }
+    }
+    let skipped = runs.iter().filter(|r| r.is_finished()).count();
+    eprintln!("sweep {}: {} runs, {} already finished, {} jobs at a time", args.name, runs.len(), skipped, args.jobs);
+    let failures = execute(&exe, &runs, args.jobs);
+
+    let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+    let summary = summarize(&runs)?;
+    crate::atomic::write(&sweep_dir.join("summary.csv"), to_csv(&keys, &summary).as_bytes())?;
+    let markdown = to_markdown(&args.name, &keys, &summary);
+    crate::atomic::write(&sweep_dir.join("summary.md"), markdown.as_bytes())?;
+    print!("{markdown}");
+    if keys.is_empty() {
+        eprintln!("nothing swept: no plot");
+    } else if let Err(e) = crate::plot::plot_success(&args.name, &keys, &summary, &sweep_dir.join("summary.png")) {
+        eprintln!("no plot: {e:#}");
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} runs failed: {}",
+            failures.len(),
+            runs.len(),
+            failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn shell_quote(word: &str) -> String {
+    if word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}

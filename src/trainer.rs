@@ -1,0 +1,268 @@
+//! The training loop: collect, learn, log, evaluate, checkpoint. Reads top to bottom.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use heldout_agents::{Agent, ObsFormat, UpdateStats};
+use heldout_envs::ObsSpace;
+use heldout_envs::level::splitmix64;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, TrainerState};
+use crate::collect::collect;
+use crate::config::RunConfig;
+use crate::evaluate::{EvalReport, evaluate, record_episode};
+use crate::logger::Logger;
+use crate::progress::Progress;
+use crate::workers::WorkerPool;
+
+/// The file a finished run writes its final evaluation to (its presence marks the run done).
+pub const RESULT_FILE: &str = "result.toml";
+/// The resolved config of a run, saved in its directory.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// What to do besides following the config.
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    /// Continue from the run directory's newest checkpoint.
+    pub resume: bool,
+    /// Stop (with a checkpoint) once this many updates are done, as if the run were cut there.
+    pub stop_after: Option<usize>,
+    /// Show a progress bar (it also hides itself when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// The final evaluation of a finished run, saved as `result.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Frames trained on.
+    pub frames: u64,
+    /// Wall-clock seconds of this process's share of the run.
+    pub wall_seconds: f64,
+    /// Evaluation on training levels.
+    pub train: EvalReport,
+    /// Evaluation on held-out levels.
+    pub test: EvalReport,
+}
+
+/// Where this process's training time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Frames collected by this process.
+    pub frames: u64,
+    /// Stepping envs.
+    pub env: Duration,
+    /// Policy inference during rollouts.
+    pub inference: Duration,
+    /// Learner updates.
+    pub learn: Duration,
+    /// Evaluations, pictures and checkpoints.
+    pub other: Duration,
+    /// Everything, from the first update to the last.
+    pub total: Duration,
+}
+
+impl Timings {
+    /// Training frames per second over the whole loop.
+    pub fn fps(&self) -> f64 {
+        self.frames as f64 / self.total.as_secs_f64()
+    }
+}
+
+/// How a call to [`train`] ended.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    /// The final evaluation; `None` when `stop_after` cut the run short.
+    pub result: Option<RunResult>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Trains an agent as `config` says, in `run_dir`.
+pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Result<TrainOutcome> {
+    let started = Instant::now();
+    prepare_run_dir(config, run_dir, options.resume)?;
+    let (train_levels, test_levels) = config.level_sets();
+    let workers = config.worker_count();
+    let mut pool = WorkerPool::new(&config.env, train_levels, config.seed, config.num_envs, workers)?;
+
+    let (mut agent, mut state) = match checkpoint::latest(run_dir)?.filter(|_| options.resume) {
+        Some(ckpt) => {
+            let (agent, state) = checkpoint::load(&ckpt)?;
+            pool.restore(&state.slots).context("restoring the envs from the checkpoint")?;
+            eprintln!("resuming {} from update {} ({} frames)", run_dir.display(), state.update, state.global_step);
+            (agent, state)
+        }
+        None => {
+            let obs = obs_format(pool.observation_space())?;
+            (Agent::new(&config.agent, obs, pool.num_actions(), config.seed)?, TrainerState::default())
+        }
+    };
+
+    let mut logger = Logger::new(run_dir)?;
+    let progress = options.progress.then(|| Progress::new(config.total_frames, state.global_step));
+    let mut progress = progress;
+    let num_updates = config.num_updates();
+    let gamma = config.agent.ppo.gamma;
+    let mut last_eval = None;
+    let mut timings = Timings::default();
+    let loop_start = Instant::now();
+
+    while state.update < num_updates {
+        let update_start = Instant::now();
+        let fraction_done = state.update as f64 / num_updates as f64;
+
+        // 1. Collect a rollout with the behaviour policy.
+        let mut rng = StdRng::seed_from_u64(splitmix64(config.seed ^ splitmix64(state.update as u64)));
+        let collected = collect(&agent, &mut pool, config.num_steps, gamma, &mut rng)?;
+        let rollout_time = update_start.elapsed();
+
+        // 2. Learn from it. A non-finite loss stops the run; the last checkpoint stays good.
+        let learn_start = Instant::now();
+        let stats = agent.update(&collected.rollout, fraction_done).with_context(|| {
+            format!(
+                "update {} failed; the last good checkpoint is kept in {}",
+                state.update,
+                checkpoint::dir(run_dir).display()
+            )
+        })?;
+        let learn_time = learn_start.elapsed();
+        let other_start = Instant::now();
+        state.update += 1;
+        state.global_step += config.batch_size() as u64;
+        let step = state.global_step;
+
+        // 3. Log the episodes, losses and speed.
+        if !collected.episodes.is_empty() {
+            let n = collected.episodes.len() as f64;
+            logger.scalar(
+                "charts/episodic_return",
+                collected.episodes.iter().map(|e| f64::from(e.episode_return)).sum::<f64>() / n,
+                step,
+            );
+            logger.scalar(
+                "charts/episodic_length",
+                collected.episodes.iter().map(|e| f64::from(e.length)).sum::<f64>() / n,
+                step,
+            );
+            logger.scalar("charts/success", collected.episodes.iter().filter(|e| e.success).count() as f64 / n, step);
+        }
+        let sps = config.batch_size() as f64 / update_start.elapsed().as_secs_f64();
+        logger.scalar("charts/SPS", sps, step);
+        logger.scalar("charts/learning_rate", stats.learning_rate, step);
+        log_losses(&mut logger, &stats, step);
+        logger.scalar("sni/lambda", config.agent.sni_lambda.unwrap_or(f64::NAN), step);
+        let secs = Duration::as_secs_f64;
+        logger.scalar("perf/rollout_seconds", secs(&rollout_time), step);
+        logger.scalar("perf/env_seconds", secs(&collected.env_time), step);
+        logger.scalar("perf/inference_seconds", secs(&collected.inference_time), step);
+        logger.scalar("perf/learner_seconds", secs(&learn_time), step);
+
+        // 4. Evaluate the noise-free policy on training and held-out levels.
+        let finished = state.update == num_updates;
+        if finished || (config.eval.interval > 0 && state.update % config.eval.interval == 0) {
+            let eval_seed = splitmix64(config.seed ^ 0xE7A1);
+            let train = evaluate(&agent, &config.env, train_levels, config.eval.episodes, eval_seed, workers)?;
+            let test = evaluate(&agent, &config.env, test_levels, config.eval.episodes, eval_seed, workers)?;
+            log_eval(&mut logger, &train, &test, step);
+            if config.eval.image_every > 0 && state.evaluations % config.eval.image_every == 0 {
+                let frames = record_episode(&agent, &config.env, test_levels, eval_seed ^ state.update as u64, 400)?;
+                if let Some(strip) = crate::picture::strip(&frames, 8) {
+                    logger.image("eval/test_episode", &strip, step);
+                }
+            }
+            state.evaluations += 1;
+            if let Some(p) = progress.as_mut() {
+                p.set_eval(train.episode_return.mean, test.episode_return.mean);
+            }
+            last_eval = Some((train, test));
+        }
+
+        // 5. Checkpoint.
+        let stopping = options.stop_after.is_some_and(|s| state.update >= s);
+        if finished || stopping || state.update % config.checkpoint_interval == 0 {
+            state.slots = pool.snapshot()?;
+            checkpoint::save(run_dir, &agent, &state)?;
+        }
+        logger.flush();
+        if let Some(p) = progress.as_ref() {
+            p.update(state.global_step, sps);
+        }
+        timings.frames += config.batch_size() as u64;
+        timings.env += collected.env_time;
+        timings.inference += collected.inference_time;
+        timings.learn += learn_time;
+        timings.other += other_start.elapsed();
+        if stopping && !finished {
+            break;
+        }
+    }
+    timings.total = loop_start.elapsed();
+    if let Some(p) = progress.as_ref() {
+        p.finish();
+    }
+    logger.flush();
+
+    let Some((train, test)) = last_eval.filter(|_| state.update == num_updates) else {
+        return Ok(TrainOutcome { result: None, timings });
+    };
+    let result = RunResult { frames: state.global_step, wall_seconds: started.elapsed().as_secs_f64(), train, test };
+    crate::atomic::write(&run_dir.join(RESULT_FILE), toml::to_string(&result)?.as_bytes())?;
+    Ok(TrainOutcome { result: Some(result), timings })
+}
+
+/// The run directory for a config: `runs/<name>` unless given.
+pub fn default_run_dir(config: &RunConfig) -> PathBuf {
+    Path::new("runs").join(&config.name)
+}
+
+/// Creates the run directory and saves the config; refuses to mix two runs in one directory.
+fn prepare_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<()> {
+    let config_path = run_dir.join(CONFIG_FILE);
+    if config_path.exists() {
+        let saved = RunConfig::load(&config_path)?;
+        if !resume {
+            bail!("{} already holds a run: pass --resume to continue it, or choose another --name", run_dir.display());
+        }
+        if saved != *config {
+            bail!("the config differs from the one saved in {}; resume with the saved config", config_path.display());
+        }
+    }
+    std::fs::create_dir_all(run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    crate::atomic::write(&config_path, config.to_toml().as_bytes())
+}
+
+/// How the agent reads the env's observations.
+fn obs_format(space: &ObsSpace) -> Result<ObsFormat> {
+    let [height, width, channels] = space.shape[..] else {
+        bail!("observations of shape {:?} are not images (height, width, channels)", space.shape);
+    };
+    let scale = if space.high == u8::MAX { 1.0 / 255.0 } else { 1.0 };
+    Ok(ObsFormat { height, width, channels, scale })
+}
+
+fn log_losses(logger: &mut Logger, stats: &UpdateStats, step: u64) {
+    for (tag, value) in [
+        ("losses/policy_loss", stats.policy_loss),
+        ("losses/value_loss", stats.value_loss),
+        ("losses/entropy", stats.entropy),
+        ("losses/approx_kl", stats.approx_kl),
+        ("losses/clipfrac", stats.clipfrac),
+        ("losses/explained_variance", stats.explained_variance),
+        ("losses/kl_bottleneck", stats.kl_bottleneck),
+        ("losses/l2", stats.l2),
+    ] {
+        logger.scalar(tag, value, step);
+    }
+}
+
+fn log_eval(logger: &mut Logger, train: &EvalReport, test: &EvalReport, step: u64) {
+    logger.scalar("eval/train_return", train.episode_return.mean, step);
+    logger.scalar("eval/test_return", test.episode_return.mean, step);
+    logger.scalar("eval/train_success", train.success.mean, step);
+    logger.scalar("eval/test_success", test.success.mean, step);
+    logger.scalar("eval/generalization_gap", train.success.mean - test.success.mean, step);
+}

@@ -1,0 +1,204 @@
+//! Rollout workers: threads that each step a shard of the vectorised envs.
+//!
+//! The policy runs batched on the caller's thread; each step the pool hands every worker its
+//! slice of the actions and gathers the observations back in slot order. Slot `i` draws its
+//! levels from stream `i` of the run's sampler seed whatever shard it lands in, and actions are
+//! sampled by the caller, so the trajectories do not depend on the number of workers.
+
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result, anyhow};
+use crossbeam::channel::{Receiver, Sender, unbounded};
+use heldout_envs::registry::{AnyEnv, EnvConfig};
+use heldout_envs::{EnvError, LevelSet, ObsSpace, SlotSnapshot, VecEnv, VecStep};
+
+enum Command {
+    Observe,
+    Step(Vec<usize>),
+    Snapshot,
+    Restore(Vec<SlotSnapshot>),
+}
+
+enum Reply {
+    Observed(Vec<u8>),
+    Stepped(Box<VecStep>, Vec<u8>),
+    Snapshot(Vec<SlotSnapshot>),
+    Restored,
+}
+
+struct Worker {
+    commands: Sender<Command>,
+    replies: Receiver<Result<Reply, EnvError>>,
+    thread: Option<JoinHandle<()>>,
+    slots: usize,
+}
+
+/// A batch of `num_envs` envs spread over worker threads.
+pub struct WorkerPool {
+    workers: Vec<Worker>,
+    obs: Vec<u8>,
+    space: ObsSpace,
+    num_actions: usize,
+}
+
+impl WorkerPool {
+    /// Builds `num_envs` envs from `env`, playing levels of `levels` drawn from `sampler_seed`,
+    /// over `workers` threads (at most one per env).
+    pub fn new(env: &EnvConfig, levels: LevelSet, sampler_seed: u64, num_envs: usize, workers: usize) -> Result<Self> {
+        let workers = workers.clamp(1, num_envs.max(1));
+        let probe = env.build().context("building the environment")?;
+        let space = heldout_envs::Env::observation_space(&probe);
+        let num_actions = heldout_envs::Env::action_space(&probe).n();
+        let mut first_slot = 0;
+        let mut handles = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let slots = num_envs / workers + usize::from(w < num_envs % workers);
+            let envs = env.build_many(slots)?;
+            let venv = VecEnv::new(envs, levels, sampler_seed, first_slot)?;
+            handles.push(Worker::spawn(venv, w)?);
+            first_slot += slots;
+        }
+        let mut pool = Self { workers: handles, obs: vec![0; num_envs * space.len()], space, num_actions };
+        pool.gather_initial_obs()?;
+        Ok(pool)
+    }
+
+    /// The observation space of one env.
+    pub fn observation_space(&self) -> &ObsSpace {
+        &self.space
+    }
+
+    /// Number of actions of each env.
+    pub fn num_actions(&self) -> usize {
+        self.num_actions
+    }
+
+    /// Number of envs.
+    pub fn num_envs(&self) -> usize {
+        self.workers.iter().map(|w| w.slots).sum()
+    }
+
+    /// The current observations of every env, in slot order.
+    pub fn obs(&self) -> &[u8] {
+        &self.obs
+    }
+
+    /// Steps every env; the new observations are in [`WorkerPool::obs`].
+    pub fn step(&mut self, actions: &[usize]) -> Result<VecStep> {
+        if actions.len() != self.num_envs() {
+            return Err(EnvError::ActionCount { expected: self.num_envs(), got: actions.len() }.into());
+        }
+        let mut start = 0;
+        for w in &self.workers {
+            w.send(Command::Step(actions[start..start + w.slots].to_vec()))?;
+            start += w.slots;
+        }
+        let mut out = VecStep::default();
+        let mut offset = 0;
+        for w in &self.workers {
+            let Reply::Stepped(step, obs) = w.receive()? else { unreachable!("a step gets a step reply") };
+            self.obs[offset..offset + obs.len()].copy_from_slice(&obs);
+            offset += obs.len();
+            let step = *step;
+            out.rewards.extend(step.rewards);
+            out.terminated.extend(step.terminated);
+            out.truncated.extend(step.truncated);
+            out.infos.extend(step.infos);
+            out.final_obs.extend(step.final_obs);
+            out.episodes.extend(step.episodes);
+        }
+        Ok(out)
+    }
+
+    /// The state of every env slot, in slot order (for checkpoints).
+    pub fn snapshot(&self) -> Result<Vec<SlotSnapshot>> {
+        let mut all = Vec::with_capacity(self.num_envs());
+        for w in &self.workers {
+            w.send(Command::Snapshot)?;
+        }
+        for w in &self.workers {
+            let Reply::Snapshot(s) = w.receive()? else { unreachable!("a snapshot gets a snapshot reply") };
+            all.extend(s);
+        }
+        Ok(all)
+    }
+
+    /// Brings every env slot back to a [`WorkerPool::snapshot`].
+    pub fn restore(&mut self, snapshots: &[SlotSnapshot]) -> Result<()> {
+        if snapshots.len() != self.num_envs() {
+            return Err(anyhow!(
+                "the checkpoint has {} env slots, the config has {}",
+                snapshots.len(),
+                self.num_envs()
+            ));
+        }
+        let mut start = 0;
+        for w in &self.workers {
+            w.send(Command::Restore(snapshots[start..start + w.slots].to_vec()))?;
+            start += w.slots;
+        }
+        for w in &self.workers {
+            w.receive()?;
+        }
+        self.gather_initial_obs()
+    }
+
+    /// Re-reads every shard's current observations (after building or restoring).
+    fn gather_initial_obs(&mut self) -> Result<()> {
+        let mut offset = 0;
+        for w in &self.workers {
+            w.send(Command::Observe)?;
+            let Reply::Observed(obs) = w.receive()? else { unreachable!("observe gets observations") };
+            self.obs[offset..offset + obs.len()].copy_from_slice(&obs);
+            offset += obs.len();
+        }
+        Ok(())
+    }
+}
+
+impl Worker {
+    fn spawn(mut venv: VecEnv<AnyEnv>, index: usize) -> Result<Self> {
+        let (commands, command_rx) = unbounded::<Command>();
+        let (reply_tx, replies) = unbounded();
+        let slots = venv.len();
+        let thread = std::thread::Builder::new()
+            .name(format!("rollout-worker-{index}"))
+            .spawn(move || {
+                for command in command_rx {
+                    let reply = match command {
+                        Command::Observe => Ok(Reply::Observed(venv.obs().to_vec())),
+                        Command::Step(actions) => {
+                            venv.step(&actions).map(|s| Reply::Stepped(Box::new(s), venv.obs().to_vec()))
+                        }
+                        Command::Snapshot => Ok(Reply::Snapshot(venv.snapshot())),
+                        Command::Restore(s) => venv.restore(&s).map(|()| Reply::Restored),
+                    };
+                    if reply_tx.send(reply).is_err() {
+                        break;
+                    }
+                }
+            })
+            .context("spawning a rollout worker")?;
+        Ok(Self { commands, replies, thread: Some(thread), slots })
+    }
+
+    fn send(&self, command: Command) -> Result<()> {
+        self.commands.send(command).map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))
+    }
+
+    fn receive(&self) -> Result<Reply> {
+        let reply = self.replies.recv().map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))?;
+        Ok(reply?)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the command channel ends the worker's loop.
+        let (closed, _) = unbounded();
+        self.commands = closed;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
