@@ -1,7 +1,7 @@
 //! A batch of envs stepped together, with auto-reset.
 
 use crate::env::Env;
-use crate::{EnvError, Info, LevelSampler, LevelSet, ObsSpace};
+use crate::{EnvError, Info, LevelSampler, LevelSet, ObjectBox, ObsSpace};
 
 /// The statistics of an episode that just ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +53,7 @@ struct Slot<E> {
     level_seed: u64,
     episode_return: f32,
     actions: Vec<usize>,
+    objects: Vec<ObjectBox>,
 }
 
 /// Envs stepped together. Each env slot draws its levels from its own [`LevelSampler`] stream,
@@ -81,6 +82,7 @@ impl<E: Env> VecEnv<E> {
                 level_seed: 0,
                 episode_return: 0.0,
                 actions: Vec::new(),
+                objects: Vec::new(),
             })
             .collect::<Vec<_>>();
         let obs = vec![0; slots.len() * space.len()];
@@ -112,6 +114,11 @@ impl<E: Env> VecEnv<E> {
     /// The current observations, env after env, each `observation_space().len()` bytes.
     pub fn obs(&self) -> &[u8] {
         &self.obs
+    }
+
+    /// The object boxes of each env's current observation (see [`crate::Info::objects`]).
+    pub fn objects(&self) -> Vec<Vec<ObjectBox>> {
+        self.slots.iter().map(|s| s.objects.clone()).collect()
     }
 
     /// The level each env is playing.
@@ -149,6 +156,8 @@ impl<E: Env> VecEnv<E> {
             }));
             if done {
                 slot.start_episode(obs)?;
+            } else {
+                slot.objects.clone_from(&t.info.objects);
             }
             out.rewards.push(t.reward);
             out.terminated.push(t.terminated);
@@ -196,6 +205,7 @@ impl<E: Env> VecEnv<E> {
                 let t = slot.env.step_into(action, obs)?;
                 slot.episode_return += t.reward;
                 slot.actions.push(action);
+                slot.objects = t.info.objects;
             }
         }
         Ok(())
@@ -207,7 +217,8 @@ impl<E: Env> Slot<E> {
         self.level_seed = self.sampler.sample();
         self.episode_return = 0.0;
         self.actions.clear();
-        self.env.reset_into(self.level_seed, obs).map(drop)
+        self.objects = self.env.reset_into(self.level_seed, obs)?.objects;
+        Ok(())
     }
 }
 
