@@ -1,1 +1,29 @@
-fn main() {}
+//! Learner speed: one PPO minibatch update (forward, backward, global-norm clip, Adam) at batch
+//! 256 and rollout inference at batch 64, for the IMPALA-CNN and the MultiRoom net.
+//!
+//! `cargo bench -p heldout-agents --bench learner` (add `--features tch` for LibTorch).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "workload.rs"]
+mod workload;
+
+use workload::{Net, workload};
+
+fn learner(c: &mut Criterion) {
+    let backend = heldout_agents::backend::backend_name();
+    for net in [Net::Impala, Net::MultiRoom] {
+        let (mut agent, rollout, mut rng) = workload(net, 256);
+        let mut group = c.benchmark_group(format!("{backend}/{}", net.name()));
+        if let Net::Impala = net {
+            group.sample_size(10);
+        }
+        group.bench_function("update_b256", |b| b.iter(|| agent.update(&rollout, 0.0).unwrap()));
+        let obs = &rollout.obs[..64 * agent.obs_format().len()];
+        group.bench_function("act_b64", |b| b.iter(|| agent.act(obs, &mut rng).unwrap()));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, learner);
+criterion_main!(benches);

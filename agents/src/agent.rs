@@ -12,7 +12,7 @@ use crate::config::AgentConfig;
 use crate::error::{AgentError, check_count};
 use crate::init::Init;
 use crate::nn::ActorCritic;
-use crate::obs::ObsFormat;
+use crate::obs::{ObsFormat, Observations};
 use crate::ppo::loss::log_probs;
 use crate::sample::categorical;
 
@@ -57,15 +57,29 @@ impl std::fmt::Debug for Agent {
 
 impl Agent {
     /// A fresh agent for observations of format `obs` and `num_actions` discrete actions; the
-    /// weights are drawn from `seed`.
+    /// weights are drawn from `seed`, except a vision encoder's backbone when its config names
+    /// a `pretrained_backbone` file (read here; [`AgentError::PretrainedBackbone`] when it is
+    /// missing or does not fit).
     pub fn new(config: &AgentConfig, obs: ObsFormat, num_actions: usize, seed: u64) -> Result<Agent, AgentError> {
+        let mut agent = Agent::build(config, obs, num_actions, seed)?;
+        agent.model.encoder = agent.model.encoder.with_pretrained(&config.encoder)?;
+        Ok(agent)
+    }
+
+    /// [`Agent::new`] without reading a pretrained backbone (a checkpoint holds every weight).
+    pub(crate) fn build(
+        config: &AgentConfig,
+        obs: ObsFormat,
+        num_actions: usize,
+        seed: u64,
+    ) -> Result<Agent, AgentError> {
         config.validate()?;
         obs.validate()?;
         config.encoder.validate(&obs)?;
         check_count("num_actions", num_actions, 1)?;
         let mut init = Init { device: train_device(), rng: StdRng::seed_from_u64(seed) };
         let model =
-            ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init);
+            ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init)?;
         Ok(Agent { config: config.clone(), obs, num_actions, seed, updates: 0, model, optim: Self::optimizer(config) })
     }
 
@@ -112,19 +126,31 @@ impl Agent {
         if self.config.sni_lambda.is_some() { Noise::Off } else { Noise::On }
     }
 
-    /// Samples actions for the observations in `obs` (`n` HWC observations back to back) with
+    /// Samples actions for the observations `obs` (`n` HWC observations back to back: a byte
+    /// slice, or [`Observations`] with their object boxes, which the vision encoder needs) with
     /// the rollout policy; log-probabilities and values are the rollout policy's. Sampling
     /// (and any dropout mask or bottleneck noise) uses `rng`, so equal generators give equal
     /// actions.
-    pub fn act<R: Rng + ?Sized>(&self, obs: &[u8], rng: &mut R) -> Result<ActOutput, AgentError> {
+    pub fn act<'a, R: Rng + ?Sized>(
+        &self,
+        obs: impl Into<Observations<'a>>,
+        rng: &mut R,
+    ) -> Result<ActOutput, AgentError> {
         self.act_with(obs, self.rollout_noise(), rng)
     }
 
     /// [`Agent::act`] with an explicit noise mode (evaluation: [`Noise::Off`]). Runs on a
     /// non-autodiff copy of the network: batch-norm running statistics are not touched.
-    pub fn act_with<R: Rng + ?Sized>(&self, obs: &[u8], noise: Noise, rng: &mut R) -> Result<ActOutput, AgentError> {
-        let n = self.obs.count(obs)?;
-        let out = self.model.valid().forward(self.obs.to_tensor(obs, &inference_device()), noise, rng);
+    pub fn act_with<'a, R: Rng + ?Sized>(
+        &self,
+        obs: impl Into<Observations<'a>>,
+        noise: Noise,
+        rng: &mut R,
+    ) -> Result<ActOutput, AgentError> {
+        let obs = obs.into();
+        let n = self.obs.count(obs.bytes)?;
+        let out =
+            self.model.valid().forward(self.obs.to_tensor(obs.bytes, &inference_device()), obs.boxes, noise, rng)?;
         let lp = log_probs(out.logits).into_data().try_into_vec::<f32>().expect("f32 log-probabilities");
         let values = out.values.into_data().try_into_vec::<f32>().expect("f32 values");
         let mut actions = Vec::with_capacity(n);
@@ -137,12 +163,15 @@ impl Agent {
         Ok(ActOutput { actions, log_probs: log_probs_out, values })
     }
 
-    /// Noise-free state values of `obs`, e.g. `V(final_obs)` for the truncation bootstrap.
-    pub fn values(&self, obs: &[u8]) -> Result<Vec<f32>, AgentError> {
-        self.obs.count(obs)?;
+    /// Noise-free state values of `obs` (as for [`Agent::act`]), e.g. `V(final_obs)` for the
+    /// truncation bootstrap.
+    pub fn values<'a>(&self, obs: impl Into<Observations<'a>>) -> Result<Vec<f32>, AgentError> {
+        let obs = obs.into();
+        self.obs.count(obs.bytes)?;
         // Noise::Off draws no random numbers; the generator is never used.
         let mut unused = StdRng::seed_from_u64(0);
-        let out = self.model.valid().forward(self.obs.to_tensor(obs, &inference_device()), Noise::Off, &mut unused);
+        let x = self.obs.to_tensor(obs.bytes, &inference_device());
+        let out = self.model.valid().forward(x, obs.boxes, Noise::Off, &mut unused)?;
         Ok(out.values.into_data().try_into_vec::<f32>().expect("f32 values"))
     }
 }

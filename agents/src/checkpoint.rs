@@ -94,7 +94,7 @@ impl Agent {
             let reason = format!("format version {} (this build reads {FORMAT_VERSION})", header.format_version);
             return Err(AgentError::checkpoint(&header_path, reason));
         }
-        let mut agent = Agent::new(&header.config, header.obs, header.num_actions, header.seed)
+        let mut agent = Agent::build(&header.config, header.obs, header.num_actions, header.seed)
             .map_err(|e| AgentError::checkpoint(&header_path, e))?;
 
         let model_path = dir.join(MODEL_FILE);
@@ -141,4 +141,3 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<(), AgentError> {
     fs::write(&tmp, data).map_err(fail)?;
     fs::rename(&tmp, path).map_err(fail)
 }
-

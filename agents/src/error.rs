@@ -56,6 +56,20 @@ pub enum AgentError {
         /// Minibatch (0-based) within the epoch.
         minibatch: usize,
     },
+    /// Object boxes given to the vision encoder are unusable, or a vision option is invalid.
+    #[error("vision encoder: {0}")]
+    Vision(#[from] crate::vision::VisionError),
+    /// The vision encoder was given observations without their object boxes.
+    #[error("the vision encoder needs the object boxes of every observation, and none were given")]
+    MissingBoxes,
+    /// The pretrained backbone named by the vision encoder's config is missing or does not fit.
+    #[error("pretrained backbone {path}: {reason}")]
+    PretrainedBackbone {
+        /// The file named by `pretrained_backbone`.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A checkpoint file is missing, corrupt or does not match.
     #[error("checkpoint file {path}: {reason}")]
     Checkpoint {

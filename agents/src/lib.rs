@@ -3,7 +3,9 @@
 //!
 //! - [`Agent`]: act ([`Agent::act`]), learn ([`Agent::update`]), save and load;
 //! - [`AgentConfig`]: encoder, hidden layer, regularizers, PPO, SNI, with the paper's presets;
-//! - [`nn`]: the IMPALA-CNN, the MultiRoom conv net, an MLP, the actor-critic;
+//! - [`nn`]: the IMPALA-CNN, the MultiRoom conv net, an MLP, the `vision` encoder's config, the
+//!   actor-critic;
+//! - [`Observations`]: observation bytes, with the object boxes the `vision` encoder reads;
 //! - [`reg`]: dropout, batch norm, the information bottleneck, L2 and cut-outs, each with a
 //!   [`Noise`] switch;
 //! - [`ppo`]: GAE, the losses, the learner;
@@ -31,8 +33,8 @@ pub mod vision;
 pub use agent::{ActOutput, Agent};
 pub use config::AgentConfig;
 pub use error::AgentError;
-pub use nn::{EncoderConfig, HiddenConfig};
+pub use nn::{EncoderConfig, HiddenConfig, VisionConfig};
 pub use noise::Noise;
-pub use obs::ObsFormat;
+pub use obs::{ObsFormat, Observations};
 pub use ppo::{PpoConfig, Rollout, UpdateStats};
 pub use reg::{BottleneckConfig, RegularizerConfig};

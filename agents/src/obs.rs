@@ -4,6 +4,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, check_count, check_positive};
+use crate::vision::BatchBoxes;
 
 /// The layout of one observation: `height * width * channels` bytes in HWC order, scaled by
 /// `scale` on the way into the network (1/255 for RGB images, 1 for integer grid codes).
@@ -74,6 +75,30 @@ impl ObsFormat {
             }
         }
         Tensor::from_data(TensorData::new(out, [n, c, h, w]), device)
+    }
+}
+
+/// A batch of observations as the agent reads them: HWC bytes back to back and, when the
+/// caller has them, the object boxes of each observation (frame pixels), which only the `vision`
+/// encoder reads. A byte slice converts into observations without boxes.
+#[derive(Debug, Clone, Copy)]
+pub struct Observations<'a> {
+    /// The observations' bytes.
+    pub bytes: &'a [u8],
+    /// One list of object boxes per observation, if known.
+    pub boxes: Option<&'a BatchBoxes>,
+}
+
+impl<'a> Observations<'a> {
+    /// Observations with the object boxes of each one.
+    pub fn with_boxes(bytes: &'a [u8], boxes: &'a BatchBoxes) -> Self {
+        Observations { bytes, boxes: Some(boxes) }
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> From<&'a T> for Observations<'a> {
+    fn from(bytes: &'a T) -> Self {
+        Observations { bytes: bytes.as_ref(), boxes: None }
     }
 }
 

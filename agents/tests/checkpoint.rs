@@ -34,7 +34,8 @@ fn a_saved_agent_loads_with_equal_weights_and_leaves_no_temporary_files() {
     let loaded = Agent::load(dir.path()).unwrap();
     assert_eq!(weights(&loaded), weights(&agent));
     assert_eq!((loaded.seed(), loaded.num_actions(), loaded.obs_format()), (8, 3, bandit_obs()));
-    let mut names: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, [HEADER_FILE, MODEL_FILE, OPTIMIZER_FILE]);
     // Saving again over an existing checkpoint works.

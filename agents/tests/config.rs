@@ -27,29 +27,31 @@ fn presets_are_valid_and_build() {
     assert_eq!(AgentConfig::default(), AgentConfig::multiroom());
 }
 
+/// Puts one field of a config out of range.
+type Breaker = fn(&mut AgentConfig);
+
 #[test]
 fn each_out_of_range_field_is_named() {
     let obs = bandit_obs();
-    let cases: Vec<(&str, Box<dyn Fn(&mut AgentConfig)>)> = vec![
-        ("ppo.learning_rate", Box::new(|c| c.ppo.learning_rate = 0.0)),
-        ("ppo.clip", Box::new(|c| c.ppo.clip = -0.1)),
-        ("ppo.gamma", Box::new(|c| c.ppo.gamma = 1.5)),
-        ("ppo.gae_lambda", Box::new(|c| c.ppo.gae_lambda = f64::NAN)),
-        ("ppo.ent_coef", Box::new(|c| c.ppo.ent_coef = -1.0)),
-        ("ppo.vf_coef", Box::new(|c| c.ppo.vf_coef = f64::INFINITY)),
-        ("ppo.max_grad_norm", Box::new(|c| c.ppo.max_grad_norm = 0.0)),
-        ("ppo.adam_eps", Box::new(|c| c.ppo.adam_eps = -1e-5)),
-        ("ppo.epochs", Box::new(|c| c.ppo.epochs = 0)),
-        ("ppo.minibatches", Box::new(|c| c.ppo.minibatches = 0)),
-        ("sni_lambda", Box::new(|c| c.sni_lambda = Some(1.5))),
-        ("regularizers.dropout", Box::new(|c| c.regularizers.dropout = 1.0)),
-        ("regularizers.l2", Box::new(|c| c.regularizers.l2 = -1e-4)),
-        (
-            "regularizers.bottleneck.beta",
-            Box::new(|c| c.regularizers.bottleneck = Some(BottleneckConfig { beta: -1.0, rho_shift: 0.0 })),
-        ),
-        ("hidden.size", Box::new(|c| c.hidden.size = 0)),
-        ("encoder.impala.depths (length)", Box::new(|c| c.encoder = EncoderConfig::Impala(ImpalaConfig { depths: vec![] }))),
+    let cases: Vec<(&str, Breaker)> = vec![
+        ("ppo.learning_rate", |c| c.ppo.learning_rate = 0.0),
+        ("ppo.clip", |c| c.ppo.clip = -0.1),
+        ("ppo.gamma", |c| c.ppo.gamma = 1.5),
+        ("ppo.gae_lambda", |c| c.ppo.gae_lambda = f64::NAN),
+        ("ppo.ent_coef", |c| c.ppo.ent_coef = -1.0),
+        ("ppo.vf_coef", |c| c.ppo.vf_coef = f64::INFINITY),
+        ("ppo.max_grad_norm", |c| c.ppo.max_grad_norm = 0.0),
+        ("ppo.adam_eps", |c| c.ppo.adam_eps = -1e-5),
+        ("ppo.epochs", |c| c.ppo.epochs = 0),
+        ("ppo.minibatches", |c| c.ppo.minibatches = 0),
+        ("sni_lambda", |c| c.sni_lambda = Some(1.5)),
+        ("regularizers.dropout", |c| c.regularizers.dropout = 1.0),
+        ("regularizers.l2", |c| c.regularizers.l2 = -1e-4),
+        ("regularizers.bottleneck.beta", |c| {
+            c.regularizers.bottleneck = Some(BottleneckConfig { beta: -1.0, rho_shift: 0.0 })
+        }),
+        ("hidden.size", |c| c.hidden.size = 0),
+        ("encoder.impala.depths (length)", |c| c.encoder = EncoderConfig::Impala(ImpalaConfig { depths: vec![] })),
     ];
     for (field, break_it) in cases {
         let mut config = bandit_config();
@@ -86,10 +88,16 @@ fn bad_observations_and_rollouts_are_errors() {
     let (good, _) = bandit_rollout(&agent, 2, 4, &mut rng(1));
     let mut short = good.clone();
     short.rewards.pop();
-    assert!(matches!(agent.update(&short, 0.0), Err(AgentError::RolloutShape { field: "rewards", expected: 8, got: 7 })));
+    assert!(matches!(
+        agent.update(&short, 0.0),
+        Err(AgentError::RolloutShape { field: "rewards", expected: 8, got: 7 })
+    ));
     let mut bad_action = good.clone();
     bad_action.actions[5] = 3;
-    assert!(matches!(agent.update(&bad_action, 0.0), Err(AgentError::InvalidAction { index: 5, action: 3, num_actions: 3 })));
+    assert!(matches!(
+        agent.update(&bad_action, 0.0),
+        Err(AgentError::InvalidAction { index: 5, action: 3, num_actions: 3 })
+    ));
     assert!(matches!(agent.update(&good, 1.5), Err(AgentError::Progress(_))));
     assert_eq!(agent.updates_done(), 0);
     agent.update(&good, 1.0).unwrap();

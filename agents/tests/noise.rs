@@ -12,7 +12,7 @@ use heldout_agents::{Agent, AgentConfig, BottleneckConfig, Noise};
 fn logits(agent: &Agent, noise: Noise, seed: u64) -> Vec<f32> {
     let obs: Vec<u8> = (0..16 * 4).map(|i| (i % 3) as u8).collect();
     let x = agent.obs_format().to_tensor(&obs, &inference_device());
-    let out = agent.model().valid().forward(x, noise, &mut rng(seed));
+    let out = agent.model().valid().forward(x, None, noise, &mut rng(seed)).unwrap();
     let values: Tensor<1> = out.values;
     let mut v = out.logits.into_data().try_into_vec::<f32>().unwrap();
     v.extend(values.into_data().try_into_vec::<f32>().unwrap());

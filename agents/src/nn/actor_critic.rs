@@ -12,6 +12,7 @@ use crate::error::{AgentError, check_count};
 use crate::init::{Gain, Init};
 use crate::obs::ObsFormat;
 use crate::reg::{Bottleneck, Dropout, RegularizerConfig};
+use crate::vision::BatchBoxes;
 
 /// The hidden layer between the encoder and the heads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ pub struct ActorCritic {
 }
 
 impl ActorCritic {
-    /// Builds the network (configs validated by the caller).
+    /// Builds a freshly initialized network (configs validated by the caller).
     pub fn new(
         encoder: &EncoderConfig,
         hidden: &HiddenConfig,
@@ -76,21 +77,21 @@ impl ActorCritic {
         obs: &ObsFormat,
         num_actions: usize,
         init: &mut Init,
-    ) -> ActorCritic {
+    ) -> Result<ActorCritic, AgentError> {
         let features = encoder.out_features(obs);
-        let enc = encoder.init(obs, regularizers.batch_norm, init);
+        let enc = encoder.init(obs, regularizers.batch_norm, init)?;
         let latent = match &regularizers.bottleneck {
             Some(b) => Latent::Bottleneck(b.init(features, hidden.size, init)),
             None => Latent::Dense(init.linear(features, hidden.size, Gain::HIDDEN)),
         };
-        ActorCritic {
+        Ok(ActorCritic {
             encoder: enc,
             latent,
             dropout: Dropout { rate: regularizers.dropout },
             activation: hidden.activation,
             policy: init.linear(hidden.size, num_actions, Gain::POLICY),
             value: init.linear(hidden.size, 1, Gain::VALUE),
-        }
+        })
     }
 
     /// Whether the encoder itself injects noise (batch norm), so that the noisy and the
@@ -104,9 +105,16 @@ impl ActorCritic {
         self.dropout.rate > 0.0 || matches!(self.latent, Latent::Bottleneck(_)) || self.encoder_is_noisy()
     }
 
-    /// The full pass: `[batch, c, h, w]` -> logits, values, KL.
-    pub fn forward<R: Rng + ?Sized>(&self, x: Tensor<4>, noise: Noise, rng: &mut R) -> ModelOutput {
-        self.head(self.encoder.forward(x, noise), noise, rng)
+    /// The full pass: `[batch, c, h, w]` (with the object boxes of each observation, which
+    /// only the vision encoder reads and needs) -> logits, values, KL.
+    pub fn forward<R: Rng + ?Sized>(
+        &self,
+        x: Tensor<4>,
+        boxes: Option<&BatchBoxes>,
+        noise: Noise,
+        rng: &mut R,
+    ) -> Result<ModelOutput, AgentError> {
+        Ok(self.head(self.encoder.forward(x, boxes, noise)?, noise, rng))
     }
 
     /// Everything after the encoder: `[batch, features]` -> logits, values, KL.

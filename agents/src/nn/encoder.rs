@@ -2,16 +2,18 @@
 //!
 //! Adding an encoder takes a variant in [`EncoderConfig`] and [`Encoder`] and one arm in each
 //! `match` below; its config needs `validate`, `out_features` and `init`, its module `forward`.
+//! Only the `vision` encoder reads the per-observation object boxes; the others ignore them.
 
 use burn::module::Module;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::{ImpalaCnn, ImpalaConfig, Mlp, MlpConfig, MultiRoomCnn, MultiRoomConfig};
+use super::{ImpalaCnn, ImpalaConfig, Mlp, MlpConfig, MultiRoomCnn, MultiRoomConfig, VisionConfig};
 use crate::Noise;
 use crate::error::AgentError;
 use crate::init::Init;
 use crate::obs::ObsFormat;
+use crate::vision::{BatchBoxes, VisionEncoder};
 
 /// Which encoder, with its settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,8 @@ pub enum EncoderConfig {
     MultiRoom(MultiRoomConfig),
     /// An MLP over the flattened observation.
     Mlp(MlpConfig),
+    /// The vision stack (backbone + FPN + RoIAlign of the object boxes), RGB frames only.
+    Vision(VisionConfig),
 }
 
 impl EncoderConfig {
@@ -32,6 +36,7 @@ impl EncoderConfig {
             EncoderConfig::Impala(c) => c.validate(obs),
             EncoderConfig::MultiRoom(c) => c.validate(obs),
             EncoderConfig::Mlp(c) => c.validate(obs),
+            EncoderConfig::Vision(c) => c.validate(obs),
         }
     }
 
@@ -41,16 +46,18 @@ impl EncoderConfig {
             EncoderConfig::Impala(c) => c.out_features(obs),
             EncoderConfig::MultiRoom(c) => c.out_features(obs),
             EncoderConfig::Mlp(c) => c.out_features(obs),
+            EncoderConfig::Vision(c) => c.out_features(),
         }
     }
 
-    /// Builds the encoder (call [`EncoderConfig::validate`] first).
-    pub fn init(&self, obs: &ObsFormat, batch_norm: bool, init: &mut Init) -> Encoder {
-        match self {
+    /// Builds a freshly initialized encoder (call [`EncoderConfig::validate`] first).
+    pub fn init(&self, obs: &ObsFormat, batch_norm: bool, init: &mut Init) -> Result<Encoder, AgentError> {
+        Ok(match self {
             EncoderConfig::Impala(c) => Encoder::Impala(c.init(obs, batch_norm, init)),
             EncoderConfig::MultiRoom(c) => Encoder::MultiRoom(c.init(obs, batch_norm, init)),
             EncoderConfig::Mlp(c) => Encoder::Mlp(c.init(obs, batch_norm, init)),
-        }
+            EncoderConfig::Vision(c) => Encoder::Vision(c.init(obs, batch_norm, init)?),
+        })
     }
 }
 
@@ -63,24 +70,49 @@ pub enum Encoder {
     MultiRoom(MultiRoomCnn),
     /// MLP.
     Mlp(Mlp),
+    /// The vision stack.
+    Vision(VisionEncoder),
 }
 
 impl Encoder {
     /// Whether the encoder injects noise (it has batch norms).
     pub fn injects_noise(&self) -> bool {
+        let impala_norms = |m: &ImpalaCnn| m.stacks.iter().any(|s| s.conv.norm.is_some());
         match self {
-            Encoder::Impala(m) => m.stacks.iter().any(|s| s.conv.norm.is_some()),
+            Encoder::Impala(m) => impala_norms(m),
             Encoder::MultiRoom(m) => !m.norms.is_empty(),
             Encoder::Mlp(m) => !m.norms.is_empty(),
+            Encoder::Vision(m) => impala_norms(&m.backbone.body.impala),
         }
     }
 
-    /// `[batch, channels, height, width]` -> `[batch, features]`; `noise` drives batch norm.
-    pub fn forward(&self, x: Tensor<4>, noise: Noise) -> Tensor<2> {
+    /// This encoder with the pretrained weights its `config` names, if any (a vision encoder's
+    /// `pretrained_backbone`); other encoders are returned as they are.
+    pub fn with_pretrained(self, config: &EncoderConfig) -> Result<Encoder, AgentError> {
+        match (self, config) {
+            (Encoder::Vision(m), EncoderConfig::Vision(c)) => Ok(Encoder::Vision(c.load_pretrained(m)?)),
+            (encoder, _) => Ok(encoder),
+        }
+    }
+
+    /// Checks the boxes given with a batch of `batch` observations: the vision encoder needs
+    /// one list per observation, with finite coordinates and known classes; the others ignore
+    /// them.
+    pub fn check_boxes(&self, boxes: Option<&BatchBoxes>, batch: usize) -> Result<(), AgentError> {
         match self {
+            Encoder::Vision(m) => Ok(m.check_boxes(boxes.ok_or(AgentError::MissingBoxes)?, batch)?),
+            Encoder::Impala(_) | Encoder::MultiRoom(_) | Encoder::Mlp(_) => Ok(()),
+        }
+    }
+
+    /// `[batch, channels, height, width]` -> `[batch, features]`; `boxes[i]` are the object
+    /// boxes of observation `i` (read by the vision encoder only); `noise` drives batch norm.
+    pub fn forward(&self, x: Tensor<4>, boxes: Option<&BatchBoxes>, noise: Noise) -> Result<Tensor<2>, AgentError> {
+        Ok(match self {
             Encoder::Impala(m) => m.forward(x, noise),
             Encoder::MultiRoom(m) => m.forward(x, noise),
             Encoder::Mlp(m) => m.forward(x, noise),
-        }
+            Encoder::Vision(m) => m.forward(x, boxes.ok_or(AgentError::MissingBoxes)?, noise)?,
+        })
     }
 }

@@ -6,12 +6,14 @@ pub mod encoder;
 pub mod impala;
 pub mod mlp;
 pub mod multiroom;
+pub mod vision;
 
 pub use actor_critic::{ActorCritic, HiddenConfig, ModelOutput};
 pub use encoder::{Encoder, EncoderConfig};
 pub use impala::{ImpalaCnn, ImpalaConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use multiroom::{MultiRoomCnn, MultiRoomConfig};
+pub use vision::VisionConfig;
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, tanh};

@@ -24,6 +24,7 @@ use crate::backend::train_device;
 use crate::error::AgentError;
 use crate::nn::{ActorCritic, ModelOutput};
 use crate::reg::{augment::cutout, l2_penalty};
+use crate::vision::LabelledBox;
 use crate::{AgentConfig, Noise};
 
 impl Agent {
@@ -37,6 +38,7 @@ impl Agent {
             return Err(AgentError::Progress(progress));
         }
         rollout.validate(&self.obs, self.num_actions)?;
+        self.model.encoder.check_boxes(rollout.boxes(), rollout.len())?;
         let ppo = &self.config.ppo;
         let (learning_rate, clip) = ppo.schedule(progress);
 
@@ -61,17 +63,21 @@ impl Agent {
             for (minibatch, indices) in split(&order, ppo.minibatches).enumerate() {
                 let batch = Batch::gather(rollout, indices, &advantages, &returns, self, &mut rng);
                 // 3. Loss of the noise-free and/or noisy passes.
-                let terms =
-                    loss(&self.model, &batch, &Mix::new(&self.config, &self.model), &self.config, clip, &mut rng);
+                let mix = Mix::new(&self.config, &self.model);
+                let terms = match loss(&self.model, &batch, &mix, &self.config, clip, &mut rng) {
+                    Ok(terms) => terms,
+                    Err(e) => return Err(self.roll_back(snapshot, e)),
+                };
                 let stats = terms.stats.into_data().try_into_vec::<f32>().expect("f32 stats");
                 if !stats[TOTAL].is_finite() {
-                    return Err(self.roll_back(snapshot, "loss", epoch, minibatch));
+                    return Err(self.roll_back(snapshot, AgentError::NonFinite { what: "loss", epoch, minibatch }));
                 }
                 // 4. Backward, global-norm clip, Adam step.
                 let mut grads = GradientsParams::from_grads(terms.total.backward(), &self.model);
                 let grad_norm = clip_global_norm(&self.model, &mut grads, ppo.max_grad_norm);
                 if !grad_norm.is_finite() {
-                    return Err(self.roll_back(snapshot, "gradient norm", epoch, minibatch));
+                    let error = AgentError::NonFinite { what: "gradient norm", epoch, minibatch };
+                    return Err(self.roll_back(snapshot, error));
                 }
                 self.model = self.optim.step(learning_rate, self.model.clone(), grads);
                 for (s, v) in sums.iter_mut().zip(stats.iter().map(|&v| v as f64).chain([grad_norm])) {
@@ -97,17 +103,15 @@ impl Agent {
         })
     }
 
-    /// Restores the snapshot taken before the update and describes what failed.
+    /// Restores the snapshot taken before the update and passes on what failed.
     fn roll_back(
         &mut self,
         (model, optim): (ActorCritic, burn::optim::ModuleOptimizer),
-        what: &'static str,
-        epoch: usize,
-        minibatch: usize,
+        error: AgentError,
     ) -> AgentError {
         self.model = model.train();
         self.optim = optim;
-        AgentError::NonFinite { what, epoch, minibatch }
+        error
     }
 }
 
@@ -134,6 +138,8 @@ fn split(order: &[usize], parts: usize) -> impl Iterator<Item = &[usize]> {
 pub(crate) struct Batch {
     /// `[b, c, h, w]` observations (cut-outs applied when configured).
     pub obs: Tensor<4>,
+    /// The object boxes of each observation, when the rollout has them.
+    pub boxes: Option<Vec<Vec<LabelledBox>>>,
     /// `[b, 1]` actions taken.
     pub actions: Tensor<2, Int>,
     /// `[b]` rollout-policy log-probabilities of the actions.
@@ -174,6 +180,7 @@ impl Batch {
         let b = indices.len();
         Batch {
             obs: agent.obs.to_tensor(&obs, &device),
+            boxes: rollout.boxes().map(|boxes| indices.iter().map(|&i| boxes[i].clone()).collect()),
             actions: Tensor::from_data(TensorData::new(actions, [b, 1]), &device),
             old_log_probs: vector(pick(&rollout.log_probs), &device),
             old_values: vector(pick(&rollout.values), &device),
@@ -248,17 +255,19 @@ pub(crate) fn loss<R: Rng + ?Sized>(
     config: &AgentConfig,
     clip: f64,
     rng: &mut R,
-) -> LossTerms {
+) -> Result<LossTerms, AgentError> {
     let ppo: &PpoConfig = &config.ppo;
     let beta = config.regularizers.bottleneck.as_ref().map_or(0.0, |b| b.beta);
 
     // Forward passes: the noise-free one first, then the noisy one (which draws the noise).
     let needs_off = mix.noise_free.is_some() || mix.critic == Noise::Off;
-    let features_off = needs_off.then(|| model.encoder.forward(batch.obs.clone(), Noise::Off));
-    let features_on = mix.noisy.map(|_| match (&features_off, model.encoder_is_noisy()) {
-        (Some(f), false) => f.clone(),
-        _ => model.encoder.forward(batch.obs.clone(), Noise::On),
-    });
+    let encode = |noise| model.encoder.forward(batch.obs.clone(), batch.boxes.as_deref(), noise);
+    let features_off = needs_off.then(|| encode(Noise::Off)).transpose()?;
+    let features_on = match (mix.noisy, &features_off, model.encoder_is_noisy()) {
+        (None, _, _) => None,
+        (Some(_), Some(f), false) => Some(f.clone()),
+        (Some(_), _, _) => Some(encode(Noise::On)?),
+    };
     let off = features_off.map(|f| model.head(f, Noise::Off, rng));
     let on = features_on.map(|f| model.head(f, Noise::On, rng));
 
@@ -328,7 +337,7 @@ pub(crate) fn loss<R: Rng + ?Sized>(
         0,
     )
     .detach();
-    LossTerms { total, stats }
+    Ok(LossTerms { total, stats })
 }
 
 /// Surrogate, entropy and mean KL of one pass.

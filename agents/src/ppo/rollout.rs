@@ -1,7 +1,8 @@
 //! What the caller collects between two updates.
 
 use crate::error::AgentError;
-use crate::obs::ObsFormat;
+use crate::obs::{ObsFormat, Observations};
+use crate::vision::{BatchBoxes, LabelledBox};
 
 /// A time-major `[num_steps, num_envs]` batch of transitions collected with the agent's
 /// rollout policy ([`crate::Agent::rollout_noise`]): entry `t * num_envs + i` is env `i` at step `t`.
@@ -17,6 +18,9 @@ pub struct Rollout {
     pub num_envs: usize,
     /// Observations, `num_steps * num_envs` of them, each HWC bytes of the agent's format.
     pub obs: Vec<u8>,
+    /// The object boxes of each observation when they were pushed with them (the vision
+    /// encoder needs them), else empty.
+    pub boxes: Vec<Vec<LabelledBox>>,
     /// Actions taken.
     pub actions: Vec<usize>,
     /// Log-probabilities of the actions under the rollout policy (from [`crate::Agent::act`]).
@@ -39,6 +43,7 @@ impl Rollout {
             num_steps: 0,
             num_envs,
             obs: Vec::with_capacity(n * obs.len()),
+            boxes: Vec::new(),
             actions: Vec::with_capacity(n),
             log_probs: Vec::with_capacity(n),
             values: Vec::with_capacity(n),
@@ -48,10 +53,21 @@ impl Rollout {
         }
     }
 
-    /// Appends one step of all envs: the observations acted on, what [`crate::Agent::act`]
-    /// returned for them, and the rewards and episode ends that followed.
-    pub fn push(&mut self, obs: &[u8], act: &crate::ActOutput, rewards: &[f32], terminated: &[bool]) {
-        self.obs.extend_from_slice(obs);
+    /// Appends one step of all envs: the observations acted on (with their object boxes, if
+    /// the agent reads them), what [`crate::Agent::act`] returned for them, and the rewards and
+    /// episode ends that followed.
+    pub fn push<'a>(
+        &mut self,
+        obs: impl Into<Observations<'a>>,
+        act: &crate::ActOutput,
+        rewards: &[f32],
+        terminated: &[bool],
+    ) {
+        let obs = obs.into();
+        self.obs.extend_from_slice(obs.bytes);
+        if let Some(boxes) = obs.boxes {
+            self.boxes.extend_from_slice(boxes);
+        }
         self.actions.extend_from_slice(&act.actions);
         self.log_probs.extend_from_slice(&act.log_probs);
         self.values.extend_from_slice(&act.values);
@@ -64,6 +80,7 @@ impl Rollout {
     pub fn clear(&mut self) {
         self.num_steps = 0;
         self.obs.clear();
+        self.boxes.clear();
         self.actions.clear();
         self.log_probs.clear();
         self.values.clear();
@@ -75,6 +92,11 @@ impl Rollout {
     /// Number of samples, `num_steps * num_envs`.
     pub fn len(&self) -> usize {
         self.num_steps * self.num_envs
+    }
+
+    /// The object boxes of every observation, if the rollout has them.
+    pub fn boxes(&self) -> Option<&BatchBoxes> {
+        (!self.boxes.is_empty()).then_some(self.boxes.as_slice())
     }
 
     /// Whether the rollout holds no samples.
@@ -90,6 +112,9 @@ impl Rollout {
         };
         check("num_steps * num_envs", n.max(1), n)?;
         check("obs", n * obs.len(), self.obs.len())?;
+        if !self.boxes.is_empty() {
+            check("boxes", n, self.boxes.len())?;
+        }
         check("actions", n, self.actions.len())?;
         check("log_probs", n, self.log_probs.len())?;
         check("values", n, self.values.len())?;

@@ -34,6 +34,7 @@ fn batch() -> Batch {
     let obs: Vec<f32> = (0..b * 18).map(|i| ((i * 7) % 5) as f32).collect();
     Batch {
         obs: Tensor::from_data(TensorData::new(obs, [b, 2, 3, 3]), &d),
+        boxes: None,
         actions: Tensor::<2, Int>::from_data(
             TensorData::new((0..b as i64).map(|i| i % 4).collect::<Vec<_>>(), [b, 1]),
             &d,
@@ -54,11 +55,12 @@ fn reference_loss(agent: &Agent, batch: &Batch, policy: Noise, seed: u64) -> Ten
     let ppo = &agent.config.ppo;
     let mut rng = StdRng::seed_from_u64(seed);
     // Same draw order as the learner: the noise-free pass (no draws), then the noisy one.
-    let critic = model.forward(batch.obs.clone(), Noise::Off, &mut rng);
+    let critic = model.forward(batch.obs.clone(), None, Noise::Off, &mut rng).unwrap();
     let out = match policy {
-        Noise::Off => model.forward(batch.obs.clone(), Noise::Off, &mut rng),
-        Noise::On => model.forward(batch.obs.clone(), Noise::On, &mut rng),
-    };
+        Noise::Off => model.forward(batch.obs.clone(), None, Noise::Off, &mut rng),
+        Noise::On => model.forward(batch.obs.clone(), None, Noise::On, &mut rng),
+    }
+    .unwrap();
     let lp = log_probs(out.logits);
     let s = clipped_surrogate(
         action_log_prob(lp.clone(), batch.actions.clone()),
@@ -90,7 +92,7 @@ fn grads(model: &ActorCritic, loss: Tensor<1>) -> Vec<Vec<f32>> {
 
 fn sni_grads(agent: &Agent, batch: &Batch, seed: u64) -> Vec<Vec<f32>> {
     let mix = Mix::new(&agent.config, &agent.model);
-    let terms = loss(&agent.model, batch, &mix, &agent.config, CLIP, &mut StdRng::seed_from_u64(seed));
+    let terms = loss(&agent.model, batch, &mix, &agent.config, CLIP, &mut StdRng::seed_from_u64(seed)).unwrap();
     grads(&agent.model, terms.total)
 }
 

@@ -127,7 +127,13 @@ mod tests {
         let device = Device::flex().autodiff();
         let mut init = Init { device: device.clone(), rng: StdRng::seed_from_u64(4) };
         let b = BottleneckConfig { beta: 1.0, rho_shift: 5.0 }.init(5, 3, &mut init);
-        let x = Tensor::<2>::from_data(TensorData::new(vec![1000.0f32, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0], [2, 5]), &device);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(
+                vec![1000.0f32, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0, 1000.0, -1000.0],
+                [2, 5],
+            ),
+            &device,
+        );
         let rho = b.encode.forward(x.clone()).narrow(1, 3, 3).into_data().try_into_vec::<f32>().unwrap();
         assert!(rho.iter().any(|&r| r - 5.0 < -100.0), "sigma underflows for some dimension: {rho:?}");
         let kl = b.forward(x, Noise::On, &mut StdRng::seed_from_u64(0)).kl.sum();

@@ -118,7 +118,7 @@ impl VisionEncoder {
         if channels != INPUT_CHANNELS || height != size || width != size {
             return Err(VisionError::ImageShape { channels: INPUT_CHANNELS, size, got: dims });
         }
-        check_batch_boxes(boxes, batch, self.config.num_classes)?;
+        self.check_boxes(boxes, batch)?;
         let device = frames.device();
         let levels = self.backbone.forward(frames, noise);
         let global = Tensor::cat(
@@ -129,6 +129,12 @@ impl VisionEncoder {
         let pooled = self.config.pooler.pool_slots(&levels, &self.slots(&objects)).flatten::<2>(1, 4);
         let descriptors = self.descriptors(&objects, &device);
         Ok(relu(self.output.forward(Tensor::cat(vec![global, pooled, descriptors], 1))))
+    }
+
+    /// Checks that `boxes` holds one list per frame of a batch of `batch`, with finite
+    /// coordinates and known classes (what [`VisionEncoder::forward`] checks first).
+    pub fn check_boxes(&self, boxes: &BatchBoxes, batch: usize) -> Result<(), VisionError> {
+        check_batch_boxes(boxes, batch, self.config.num_classes)
     }
 
     /// The configuration it was built from.
