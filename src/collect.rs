@@ -3,10 +3,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use heldout_agents::{Agent, Rollout};
+use heldout_agents::{Agent, Observations, Rollout};
 use heldout_envs::EpisodeRecord;
 use rand::rngs::StdRng;
 
+use crate::objects::labelled;
 use crate::workers::WorkerPool;
 
 /// A rollout, the episodes that ended during it, and where the time went.
@@ -22,7 +23,7 @@ pub struct Collected {
 }
 
 /// Runs the agent's behaviour policy (noise-free under SNI, noisy otherwise) for `num_steps`
-/// steps in every env of `pool`. A truncated episode's last reward gets `gamma * V(final obs)`
+/// steps in every env of `pool`; the rollout keeps each observation's object boxes. A truncated episode's last reward gets `gamma * V(final obs)`
 /// added, so the learner can treat every episode end as terminal.
 pub fn collect(
     agent: &Agent,
@@ -37,9 +38,9 @@ pub fn collect(
     let (mut env_time, mut inference_time) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..num_steps {
         let t = Instant::now();
-        let act = agent.act(pool.obs(), rng)?;
+        let act = agent.act(pool.observations(), rng)?;
         inference_time += t.elapsed();
-        let obs = pool.obs().to_vec();
+        let (obs, boxes) = (pool.obs().to_vec(), pool.boxes().to_vec());
 
         let t = Instant::now();
         let step = pool.step(&act.actions)?;
@@ -54,18 +55,19 @@ pub fn collect(
                 .flat_map(|&i| step.final_obs[i].as_deref().expect("a truncated env has a final obs"))
                 .copied()
                 .collect();
-            let values = agent.values(&final_obs)?;
+            let final_boxes: Vec<_> = truncated.iter().map(|&i| labelled(&step.infos[i].objects)).collect();
+            let values = agent.values(Observations::with_boxes(&final_obs, &final_boxes))?;
             inference_time += t.elapsed();
             for (&i, v) in truncated.iter().zip(values) {
                 rewards[i] += (gamma * f64::from(v)) as f32;
             }
         }
         let ended: Vec<bool> = (0..n).map(|i| step.terminated[i] || step.truncated[i]).collect();
-        rollout.push(&obs, &act, &rewards, &ended);
+        rollout.push(Observations::with_boxes(&obs, &boxes), &act, &rewards, &ended);
         episodes.extend(step.episodes.into_iter().flatten());
     }
     let t = Instant::now();
-    rollout.next_values = agent.values(pool.obs())?;
+    rollout.next_values = agent.values(pool.observations())?;
     inference_time += t.elapsed();
     Ok(Collected { rollout, episodes, env_time, inference_time })
 }

@@ -1,13 +1,14 @@
 //! Held-out evaluation: episodes of the noise-free policy on a level set.
 
 use anyhow::Result;
-use heldout_agents::{Agent, Noise};
+use heldout_agents::{Agent, Noise, Observations};
 use heldout_envs::registry::EnvConfig;
 use heldout_envs::{Env, LevelSampler, LevelSet, RgbFrame};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::objects::labelled;
 use crate::stats::Estimate;
 use crate::workers::WorkerPool;
 
@@ -43,7 +44,7 @@ pub fn evaluate(
     let (mut returns, mut successes) = (Vec::with_capacity(episodes), Vec::with_capacity(episodes));
     let mut rng = StdRng::seed_from_u64(seed);
     while played.iter().zip(&quota).any(|(p, q)| p < q) {
-        let act = agent.act_with(pool.obs(), Noise::Off, &mut rng)?;
+        let act = agent.act_with(pool.observations(), Noise::Off, &mut rng)?;
         let step = pool.step(&act.actions)?;
         for (i, ep) in step.episodes.iter().enumerate() {
             if let Some(ep) = ep.filter(|_| played[i] < quota[i]) {
@@ -67,17 +68,18 @@ pub fn record_episode(
 ) -> Result<Vec<RgbFrame>> {
     let mut e = env.build()?;
     let level = LevelSampler::new(levels, seed, 0).sample();
-    let (mut obs, _) = e.reset(level)?;
+    let (mut obs, mut info) = e.reset(level)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut frames = vec![e.render()];
     while frames.len() < max_frames {
-        let action = agent.act_with(&obs, Noise::Off, &mut rng)?.actions[0];
+        let boxes = [labelled(&info.objects)];
+        let action = agent.act_with(Observations::with_boxes(&obs, &boxes), Noise::Off, &mut rng)?.actions[0];
         let step = e.step(action)?;
         frames.push(e.render());
         if step.terminated || step.truncated {
             break;
         }
-        obs = step.obs;
+        (obs, info) = (step.obs, step.info);
     }
     Ok(frames)
 }

@@ -13,6 +13,7 @@ pub mod collect;
 pub mod config;
 pub mod evaluate;
 pub mod logger;
+pub mod objects;
 pub mod picture;
 pub mod plot;
 pub mod progress;

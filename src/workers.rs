@@ -1,7 +1,7 @@
 //! Rollout workers: threads that each step a shard of the vectorised envs.
 //!
 //! The policy runs batched on the caller's thread; each step the pool hands every worker its
-//! slice of the actions and gathers the observations back in slot order. Slot `i` draws its
+//! slice of the actions and gathers the observations (and their object boxes) back in slot order. Slot `i` draws its
 //! levels from stream `i` of the run's sampler seed whatever shard it lands in, and actions are
 //! sampled by the caller, so the trajectories do not depend on the number of workers.
 
@@ -9,8 +9,12 @@ use std::thread::JoinHandle;
 
 use anyhow::{Context, Result, anyhow};
 use crossbeam::channel::{Receiver, Sender, unbounded};
+use heldout_agents::Observations;
+use heldout_agents::vision::LabelledBox;
 use heldout_envs::registry::{AnyEnv, EnvConfig};
-use heldout_envs::{EnvError, LevelSet, ObsSpace, SlotSnapshot, VecEnv, VecStep};
+use heldout_envs::{EnvError, LevelSet, ObjectBox, ObsSpace, SlotSnapshot, VecEnv, VecStep};
+
+use crate::objects::labelled_batch;
 
 enum Command {
     Observe,
@@ -19,9 +23,12 @@ enum Command {
     Restore(Vec<SlotSnapshot>),
 }
 
+/// A shard's current observations and the object boxes of each.
+type Observed = (Vec<u8>, Vec<Vec<ObjectBox>>);
+
 enum Reply {
-    Observed(Vec<u8>),
-    Stepped(Box<VecStep>, Vec<u8>),
+    Observed(Observed),
+    Stepped(Box<VecStep>, Observed),
     Snapshot(Vec<SlotSnapshot>),
     Restored,
 }
@@ -37,6 +44,7 @@ struct Worker {
 pub struct WorkerPool {
     workers: Vec<Worker>,
     obs: Vec<u8>,
+    boxes: Vec<Vec<LabelledBox>>,
     space: ObsSpace,
     num_actions: usize,
 }
@@ -58,7 +66,13 @@ impl WorkerPool {
             handles.push(Worker::spawn(venv, w)?);
             first_slot += slots;
         }
-        let mut pool = Self { workers: handles, obs: vec![0; num_envs * space.len()], space, num_actions };
+        let mut pool = Self {
+            workers: handles,
+            obs: vec![0; num_envs * space.len()],
+            boxes: vec![Vec::new(); num_envs],
+            space,
+            num_actions,
+        };
         pool.gather_initial_obs()?;
         Ok(pool)
     }
@@ -83,6 +97,16 @@ impl WorkerPool {
         &self.obs
     }
 
+    /// The object boxes of every env's current observation, in slot order.
+    pub fn boxes(&self) -> &[Vec<LabelledBox>] {
+        &self.boxes
+    }
+
+    /// The current observations with their object boxes, as the agent reads them.
+    pub fn observations(&self) -> Observations<'_> {
+        Observations::with_boxes(&self.obs, &self.boxes)
+    }
+
     /// Steps every env; the new observations are in [`WorkerPool::obs`].
     pub fn step(&mut self, actions: &[usize]) -> Result<VecStep> {
         if actions.len() != self.num_envs() {
@@ -94,11 +118,11 @@ impl WorkerPool {
             start += w.slots;
         }
         let mut out = VecStep::default();
-        let mut offset = 0;
+        let mut slot = 0;
         for w in &self.workers {
-            let Reply::Stepped(step, obs) = w.receive()? else { unreachable!("a step gets a step reply") };
-            self.obs[offset..offset + obs.len()].copy_from_slice(&obs);
-            offset += obs.len();
+            let Reply::Stepped(step, observed) = w.receive()? else { unreachable!("a step gets a step reply") };
+            store(&mut self.obs, &mut self.boxes, slot, observed);
+            slot += w.slots;
             let step = *step;
             out.rewards.extend(step.rewards);
             out.terminated.extend(step.terminated);
@@ -145,14 +169,23 @@ impl WorkerPool {
 
     /// Re-reads every shard's current observations (after building or restoring).
     fn gather_initial_obs(&mut self) -> Result<()> {
-        let mut offset = 0;
+        let mut slot = 0;
         for w in &self.workers {
             w.send(Command::Observe)?;
-            let Reply::Observed(obs) = w.receive()? else { unreachable!("observe gets observations") };
-            self.obs[offset..offset + obs.len()].copy_from_slice(&obs);
-            offset += obs.len();
+            let Reply::Observed(observed) = w.receive()? else { unreachable!("observe gets observations") };
+            store(&mut self.obs, &mut self.boxes, slot, observed);
+            slot += w.slots;
         }
         Ok(())
+    }
+}
+
+/// Copies a shard's observations and boxes into the pool's, its first env being `first_slot`.
+fn store(all_obs: &mut [u8], all_boxes: &mut [Vec<LabelledBox>], first_slot: usize, (obs, objects): Observed) {
+    let offset = first_slot * all_obs.len() / all_boxes.len();
+    all_obs[offset..offset + obs.len()].copy_from_slice(&obs);
+    for (slot, boxes) in all_boxes[first_slot..].iter_mut().zip(labelled_batch(&objects)) {
+        *slot = boxes;
     }
 }
 
@@ -166,9 +199,9 @@ impl Worker {
             .spawn(move || {
                 for command in command_rx {
                     let reply = match command {
-                        Command::Observe => Ok(Reply::Observed(venv.obs().to_vec())),
+                        Command::Observe => Ok(Reply::Observed(observed(&venv))),
                         Command::Step(actions) => {
-                            venv.step(&actions).map(|s| Reply::Stepped(Box::new(s), venv.obs().to_vec()))
+                            venv.step(&actions).map(|s| Reply::Stepped(Box::new(s), observed(&venv)))
                         }
                         Command::Snapshot => Ok(Reply::Snapshot(venv.snapshot())),
                         Command::Restore(s) => venv.restore(&s).map(|()| Reply::Restored),
@@ -190,6 +223,11 @@ impl Worker {
         let reply = self.replies.recv().map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))?;
         Ok(reply?)
     }
+}
+
+/// The shard's current observations and their object boxes.
+fn observed(venv: &VecEnv<AnyEnv>) -> Observed {
+    (venv.obs().to_vec(), venv.objects())
 }
 
 impl Drop for Worker {
