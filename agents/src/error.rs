@@ -110,3 +110,9 @@ pub(crate) fn check_positive(field: &str, value: f64) -> Result<(), AgentError> 
 pub(crate) fn check_count(field: &str, value: usize, min: usize) -> Result<(), AgentError> {
     if value >= min { Ok(()) } else { Err(AgentError::config(field, value, format!(">= {min}"))) }
 }
+
+/// Checks that `sizes` (layer widths, channel counts) is non-empty and every entry is >= 1.
+pub(crate) fn check_sizes(field: &str, sizes: &[usize]) -> Result<(), AgentError> {
+    check_count(&format!("{field} (length)"), sizes.len(), 1)?;
+    sizes.iter().try_for_each(|&s| check_count(field, s, 1))
+}

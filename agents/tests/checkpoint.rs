@@ -28,6 +28,14 @@ fn load_error(dir: &Path, file: &str) -> String {
     }
 }
 
+/// Replaces `from` (which must be there) by `to` in the saved header.
+fn edit_header(dir: &Path, from: &str, to: &str) {
+    let path = dir.join(HEADER_FILE);
+    let header = fs::read_to_string(&path).unwrap();
+    assert!(header.contains(from), "{header}");
+    fs::write(&path, header.replace(from, to)).unwrap();
+}
+
 #[test]
 fn a_saved_agent_loads_with_equal_weights_and_leaves_no_temporary_files() {
     let (dir, agent) = saved();
@@ -71,7 +79,8 @@ fn a_garbled_header_or_unknown_version_is_refused() {
     let header = fs::read_to_string(&path).unwrap();
     fs::write(&path, &header[..header.len() / 2]).unwrap();
     assert!(load_error(dir.path(), HEADER_FILE).contains("not a valid agent header"));
-    fs::write(&path, header.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    fs::write(&path, &header).unwrap();
+    edit_header(dir.path(), "\"format_version\": 1", "\"format_version\": 99");
     assert!(load_error(dir.path(), HEADER_FILE).contains("format version 99"));
 }
 
@@ -79,18 +88,13 @@ fn a_garbled_header_or_unknown_version_is_refused() {
 fn weights_of_another_network_do_not_fit() {
     // Same bytes, but the header now describes a wider hidden layer.
     let (dir, _) = saved();
-    let path = dir.path().join(HEADER_FILE);
-    let header = fs::read_to_string(&path).unwrap();
-    assert!(header.contains("\"size\": 32"));
-    fs::write(&path, header.replace("\"size\": 32", "\"size\": 33")).unwrap();
+    edit_header(dir.path(), "\"size\": 32", "\"size\": 33");
     assert!(load_error(dir.path(), MODEL_FILE).contains("does not fit"));
 }
 
 #[test]
 fn a_header_with_an_invalid_config_is_refused() {
     let (dir, _) = saved();
-    let path = dir.path().join(HEADER_FILE);
-    let header = fs::read_to_string(&path).unwrap();
-    fs::write(&path, header.replace("\"clip\": 0.2", "\"clip\": -1.0")).unwrap();
+    edit_header(dir.path(), "\"clip\": 0.2", "\"clip\": -1.0");
     assert!(load_error(dir.path(), HEADER_FILE).contains("ppo.clip"));
 }

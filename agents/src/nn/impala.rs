@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conv::ConvNorm;
 use crate::Noise;
-use crate::error::{AgentError, check_count};
+use crate::error::{AgentError, check_sizes};
 use crate::init::Init;
 use crate::obs::ObsFormat;
 
@@ -32,11 +32,7 @@ impl Default for ImpalaConfig {
 impl ImpalaConfig {
     /// Checks that there is at least one stack and every depth is at least 1.
     pub fn validate(&self, _obs: &ObsFormat) -> Result<(), AgentError> {
-        check_count("encoder.impala.depths (length)", self.depths.len(), 1)?;
-        for &d in &self.depths {
-            check_count("encoder.impala.depths", d, 1)?;
-        }
-        Ok(())
+        check_sizes("encoder.impala.depths", &self.depths)
     }
 
     /// Features out of the encoder: each stack halves height and width (rounding up).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Activation;
 use crate::Noise;
-use crate::error::{AgentError, check_count};
+use crate::error::{AgentError, check_sizes};
 use crate::init::{Gain, Init};
 use crate::obs::ObsFormat;
 use crate::reg::BatchNorm;
@@ -32,11 +32,7 @@ impl Default for MlpConfig {
 impl MlpConfig {
     /// Checks that there is at least one layer and every width is at least 1.
     pub fn validate(&self, _obs: &ObsFormat) -> Result<(), AgentError> {
-        check_count("encoder.mlp.layers (length)", self.layers.len(), 1)?;
-        for &w in &self.layers {
-            check_count("encoder.mlp.layers", w, 1)?;
-        }
-        Ok(())
+        check_sizes("encoder.mlp.layers", &self.layers)
     }
 
     /// Features out of the encoder: the last layer's width.

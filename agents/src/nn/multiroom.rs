@@ -9,7 +9,7 @@ use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::Noise;
-use crate::error::{AgentError, check_count};
+use crate::error::{AgentError, check_count, check_sizes};
 use crate::init::{Gain, Init};
 use crate::obs::ObsFormat;
 use crate::reg::BatchNorm;
@@ -36,9 +36,7 @@ impl Default for MultiRoomConfig {
 impl MultiRoomConfig {
     /// Checks the channel counts and that the grid is at least [`MIN_SIDE`] cells high and wide.
     pub fn validate(&self, obs: &ObsFormat) -> Result<(), AgentError> {
-        for c in self.channels {
-            check_count("encoder.multi_room.channels", c, 1)?;
-        }
+        check_sizes("encoder.multi_room.channels", &self.channels)?;
         check_count("obs.height (MultiRoom conv net)", obs.height, MIN_SIDE)?;
         check_count("obs.width (MultiRoom conv net)", obs.width, MIN_SIDE)
     }
