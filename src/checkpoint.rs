@@ -23,6 +23,8 @@ pub struct TrainerState {
     pub global_step: u64,
     /// Evaluations made.
     pub evaluations: usize,
+    /// Wall-clock seconds of training so far, over every process of the run.
+    pub wall_seconds: f64,
     /// Every env slot's level and actions so far, to rebuild the envs by replay.
     pub slots: Vec<SlotSnapshot>,
 }

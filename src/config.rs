@@ -6,7 +6,7 @@ use std::path::Path;
 use heldout_agents::{AgentConfig, BottleneckConfig};
 use heldout_envs::LevelSet;
 use heldout_envs::coinrun::CoinRunOptions;
-use heldout_envs::multiroom::MultiRoomOptions;
+use heldout_envs::multiroom::{MultiRoomObs, MultiRoomOptions};
 use heldout_envs::registry::EnvConfig;
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +63,8 @@ pub struct EvalConfig {
 /// The built-in configurations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// MultiRoom (N3r, 11x11), IBAC-SNI with lambda 0.5, 200 training levels: the README's main job.
+    /// MultiRoom (N3r: 1-3 rooms on 11x11, MiniGrid's egocentric 7x7 view), IBAC-SNI with lambda
+    /// 0.5, 200 training levels, 1.5M frames: the README's main job.
     Multiroom,
     /// CoinRun with the paper's settings (IMPALA-CNN, 500 levels); sized for a GPU machine.
     Coinrun,
@@ -87,13 +88,13 @@ impl RunConfig {
                 seed: 1,
                 train_levels: 200,
                 start_level: 0,
-                total_frames: 3_000_000,
+                total_frames: 1_500_000,
                 num_envs: 16,
                 num_steps: 128,
                 workers: 0,
                 checkpoint_interval: 50,
                 eval: EvalConfig { interval: 25, episodes: 200, image_every: 4 },
-                env: EnvConfig::MultiRoom(MultiRoomOptions::default()),
+                env: EnvConfig::MultiRoom(MultiRoomOptions { obs: MultiRoomObs::Egocentric, ..MultiRoomOptions::default() }),
                 agent: multiroom_ibac_sni(),
             },
             Preset::Coinrun => RunConfig {

@@ -85,9 +85,8 @@ pub struct TrainOutcome {
 pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Result<TrainOutcome> {
     let started = Instant::now();
     prepare_run_dir(config, run_dir, options.resume)?;
-    let (train_levels, test_levels) = config.level_sets();
-    let workers = config.worker_count();
-    let mut pool = WorkerPool::new(&config.env, train_levels, config.seed, config.num_envs, workers)?;
+    let mut pool =
+        WorkerPool::new(&config.env, config.level_sets().0, config.seed, config.num_envs, config.worker_count())?;
 
     let (mut agent, mut state) = match checkpoint::latest(run_dir)?.filter(|_| options.resume) {
         Some(ckpt) => {
@@ -110,6 +109,12 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
     let mut last_eval = None;
     let mut timings = Timings::default();
     let loop_start = Instant::now();
+    let wall_before = state.wall_seconds;
+
+    // The untrained policy's returns: the random baseline the curves start from.
+    if state.update == 0 && config.eval.interval > 0 {
+        evaluate_and_log(&agent, config, run_dir, &mut logger, &mut state, 0.0)?;
+    }
 
     while state.update < num_updates {
         let update_start = Instant::now();
@@ -164,17 +169,8 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
         // 4. Evaluate the noise-free policy on training and held-out levels.
         let finished = state.update == num_updates;
         if finished || (config.eval.interval > 0 && state.update % config.eval.interval == 0) {
-            let eval_seed = splitmix64(config.seed ^ 0xE7A1);
-            let train = evaluate(&agent, &config.env, train_levels, config.eval.episodes, eval_seed, workers)?;
-            let test = evaluate(&agent, &config.env, test_levels, config.eval.episodes, eval_seed, workers)?;
-            log_eval(&mut logger, &train, &test, step);
-            if config.eval.image_every > 0 && state.evaluations % config.eval.image_every == 0 {
-                let frames = record_episode(&agent, &config.env, test_levels, eval_seed ^ state.update as u64, 400)?;
-                if let Some(strip) = crate::picture::strip(&frames, 8) {
-                    logger.image("eval/test_episode", &strip, step);
-                }
-            }
-            state.evaluations += 1;
+            let wall_seconds = wall_before + loop_start.elapsed().as_secs_f64();
+            let (train, test) = evaluate_and_log(&agent, config, run_dir, &mut logger, &mut state, wall_seconds)?;
             if let Some(p) = progress.as_mut() {
                 p.set_eval(train.episode_return.mean, test.episode_return.mean);
             }
@@ -185,6 +181,7 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
         let stopping = options.stop_after.is_some_and(|s| state.update >= s);
         if finished || stopping || state.update % config.checkpoint_interval == 0 {
             state.slots = pool.snapshot()?;
+            state.wall_seconds = wall_before + loop_start.elapsed().as_secs_f64();
             checkpoint::save(run_dir, &agent, &state)?;
         }
         logger.flush();
@@ -212,6 +209,60 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
     let result = RunResult { frames: state.global_step, wall_seconds: started.elapsed().as_secs_f64(), train, test };
     crate::atomic::write(&run_dir.join(RESULT_FILE), toml::to_string(&result)?.as_bytes())?;
     Ok(TrainOutcome { result: Some(result), timings })
+}
+
+/// Evaluates the noise-free policy on training and held-out levels at `state.global_step`, and
+/// logs it to TensorBoard (with a picture strip of a held-out episode every few evaluations)
+/// and to `eval.csv`.
+fn evaluate_and_log(
+    agent: &Agent,
+    config: &RunConfig,
+    run_dir: &Path,
+    logger: &mut Logger,
+    state: &mut TrainerState,
+    wall_seconds: f64,
+) -> Result<(EvalReport, EvalReport)> {
+    let (train_levels, test_levels) = config.level_sets();
+    let (seed, workers, step) = (splitmix64(config.seed ^ 0xE7A1), config.worker_count(), state.global_step);
+    let train = evaluate(agent, &config.env, train_levels, config.eval.episodes, seed, workers)?;
+    let test = evaluate(agent, &config.env, test_levels, config.eval.episodes, seed, workers)?;
+    logger.scalar("eval/train_return", train.episode_return.mean, step);
+    logger.scalar("eval/test_return", test.episode_return.mean, step);
+    logger.scalar("eval/train_success", train.success.mean, step);
+    logger.scalar("eval/test_success", test.success.mean, step);
+    logger.scalar("eval/generalization_gap", train.success.mean - test.success.mean, step);
+    if config.eval.image_every > 0 && state.evaluations % config.eval.image_every == 0 {
+        let frames = record_episode(agent, &config.env, test_levels, seed ^ state.update as u64, 400)?;
+        if let Some(strip) = crate::picture::strip(&frames, 8) {
+            logger.image("eval/test_episode", &strip, step);
+        }
+    }
+    state.evaluations += 1;
+    append_eval_row(run_dir, step, wall_seconds, &train, &test)?;
+    Ok((train, test))
+}
+
+/// The evaluation curve of a run, as CSV beside its TensorBoard files.
+pub const EVAL_FILE: &str = "eval.csv";
+const EVAL_HEADER: &str = "frames,wall_seconds,train_return,test_return,train_success,test_success";
+
+/// Adds an evaluation to `eval.csv` (rewritten atomically). Rows at or after `frames`, left by a
+/// killed process after its last checkpoint, are replaced.
+fn append_eval_row(run_dir: &Path, frames: u64, wall_seconds: f64, train: &EvalReport, test: &EvalReport) -> Result<()> {
+    let path = run_dir.join(EVAL_FILE);
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut text = format!("{EVAL_HEADER}\n");
+    for line in old.lines().skip(1) {
+        if line.split(',').next().and_then(|f| f.parse::<u64>().ok()).is_some_and(|f| f < frames) {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text.push_str(&format!(
+        "{frames},{wall_seconds:.1},{},{},{},{}\n",
+        train.episode_return.mean, test.episode_return.mean, train.success.mean, test.success.mean
+    ));
+    crate::atomic::write(&path, text.as_bytes())
 }
 
 /// The run directory for a config: `runs/<name>` unless given.
@@ -257,12 +308,4 @@ fn log_losses(logger: &mut Logger, stats: &UpdateStats, step: u64) {
     ] {
         logger.scalar(tag, value, step);
     }
-}
-
-fn log_eval(logger: &mut Logger, train: &EvalReport, test: &EvalReport, step: u64) {
-    logger.scalar("eval/train_return", train.episode_return.mean, step);
-    logger.scalar("eval/test_return", test.episode_return.mean, step);
-    logger.scalar("eval/train_success", train.success.mean, step);
-    logger.scalar("eval/test_success", test.success.mean, step);
-    logger.scalar("eval/generalization_gap", train.success.mean - test.success.mean, step);
 }

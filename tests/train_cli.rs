@@ -37,6 +37,10 @@ fn tiny_training_run_writes_logs_checkpoints_and_evaluates() {
     assert!(run.join("config.toml").exists() && run.join("result.toml").exists());
     assert!(run.join("checkpoints/update-00000004").is_dir());
 
+    let curve = std::fs::read_to_string(run.join("eval.csv")).unwrap();
+    let frames: Vec<&str> = curve.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(frames, ["0", "128", "256"], "{curve}");
+
     let events = read_events(&run);
     for &tag in TAGS {
         assert!(events.iter().any(|(t, _, _)| t == tag), "tag {tag} missing from the event files");
@@ -90,6 +94,13 @@ fn resumed_run_reaches_the_same_weights_as_an_uninterrupted_one() {
         assert_eq!(scalars(&ea, tag), scalars(&eb, tag), "{tag}");
     }
     assert_eq!(scalars(&ea, "losses/value_loss").len(), 5);
+    let columns = |d: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(tmp.path().join(d).join("eval.csv")).unwrap();
+        // Everything but the wall-clock column.
+        text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, f)| f).collect::<Vec<_>>().join(",")).collect()
+    };
+    assert_eq!(columns("whole"), columns("part"));
+    assert_eq!(columns("whole").len(), 5, "header and evaluations at updates 0, 2, 4, 5");
     let result = |d: &str| std::fs::read_to_string(tmp.path().join(d).join("result.toml")).unwrap();
     let strip = |s: String| s.lines().filter(|l| !l.starts_with("wall_seconds")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(result("whole")), strip(result("part")));
