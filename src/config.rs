@@ -94,7 +94,10 @@ impl RunConfig {
                 workers: 0,
                 checkpoint_interval: 50,
                 eval: EvalConfig { interval: 25, episodes: 200, image_every: 4 },
-                env: EnvConfig::MultiRoom(MultiRoomOptions { obs: MultiRoomObs::Egocentric, ..MultiRoomOptions::default() }),
+                env: EnvConfig::MultiRoom(MultiRoomOptions {
+                    obs: MultiRoomObs::Egocentric,
+                    ..MultiRoomOptions::default()
+                }),
                 agent: multiroom_ibac_sni(),
             },
             Preset::Coinrun => RunConfig {
