@@ -3,8 +3,9 @@
 //!
 //! The pieces: [`workers`] step the envs in parallel, [`collect`] gathers rollouts, [`trainer`]
 //! runs the PPO loop with periodic [`evaluate`]-ion on training and held-out levels, logging to
-//! TensorBoard ([`logger`]) and writing [`checkpoint`]s; [`sweep`] runs many trainings; [`cli`]
-//! is the `heldout` command line.
+//! TensorBoard ([`logger`]) and writing [`checkpoint`]s; [`sweep`] runs many trainings;
+//! [`pretrain`] trains the vision backbone on object boxes ([`objects`]); [`cli`] is the
+//! `heldout` command line.
 
 pub mod atomic;
 pub mod checkpoint;
@@ -16,6 +17,7 @@ pub mod logger;
 pub mod objects;
 pub mod picture;
 pub mod plot;
+pub mod pretrain;
 pub mod progress;
 pub mod stats;
 pub mod sweep;

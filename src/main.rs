@@ -11,5 +11,6 @@ fn main() -> anyhow::Result<()> {
         Command::Sweep(args) => heldout::cli::sweep::run(args),
         Command::Render(args) => heldout::cli::render::run(args),
         Command::Bench(args) => heldout::cli::bench::run(args),
+        Command::Pretrain(args) => heldout::cli::pretrain::run(args),
     }
 }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 pub mod bench;
 pub mod eval;
+pub mod pretrain;
 pub mod render;
 pub mod sweep;
 pub mod train;
@@ -30,4 +31,6 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Time the whole training loop: frames per second and where the time goes.
     Bench(bench::BenchArgs),
+    /// Pretrain the vision encoder's backbone as an object detector on frames of training levels.
+    Pretrain(pretrain::PretrainArgs),
 }
