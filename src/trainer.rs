@@ -91,6 +91,13 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
     let (mut agent, mut state) = match checkpoint::latest(run_dir)?.filter(|_| options.resume) {
         Some(ckpt) => {
             let (agent, state) = checkpoint::load(&ckpt)?;
+            if agent.config() != &config.agent {
+                bail!(
+                    "the agent settings in checkpoint {} differ from {}; a run resumes with the settings it started with",
+                    ckpt.display(),
+                    run_dir.join(CONFIG_FILE).display()
+                );
+            }
             pool.restore(&state.slots).context("restoring the envs from the checkpoint")?;
             eprintln!("resuming {} from update {} ({} frames)", run_dir.display(), state.update, state.global_step);
             (agent, state)
@@ -128,11 +135,11 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
         // 2. Learn from it. A non-finite loss stops the run; the last checkpoint stays good.
         let learn_start = Instant::now();
         let stats = agent.update(&collected.rollout, fraction_done).with_context(|| {
-            format!(
-                "update {} failed; the last good checkpoint is kept in {}",
-                state.update,
-                checkpoint::dir(run_dir).display()
-            )
+            let kept = match checkpoint::latest(run_dir) {
+                Ok(Some(last)) => format!("the last good checkpoint is {}", last.display()),
+                _ => "no checkpoint had been written yet".to_string(),
+            };
+            format!("update {} failed, the run stops; {kept}", state.update)
         })?;
         let learn_time = learn_start.elapsed();
         let other_start = Instant::now();
@@ -248,7 +255,13 @@ const EVAL_HEADER: &str = "frames,wall_seconds,train_return,test_return,train_su
 
 /// Adds an evaluation to `eval.csv` (rewritten atomically). Rows at or after `frames`, left by a
 /// killed process after its last checkpoint, are replaced.
-fn append_eval_row(run_dir: &Path, frames: u64, wall_seconds: f64, train: &EvalReport, test: &EvalReport) -> Result<()> {
+fn append_eval_row(
+    run_dir: &Path,
+    frames: u64,
+    wall_seconds: f64,
+    train: &EvalReport,
+    test: &EvalReport,
+) -> Result<()> {
     let path = run_dir.join(EVAL_FILE);
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let mut text = format!("{EVAL_HEADER}\n");
@@ -287,7 +300,7 @@ fn prepare_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<(
 }
 
 /// How the agent reads the env's observations.
-fn obs_format(space: &ObsSpace) -> Result<ObsFormat> {
+pub fn obs_format(space: &ObsSpace) -> Result<ObsFormat> {
     let [height, width, channels] = space.shape[..] else {
         bail!("observations of shape {:?} are not images (height, width, channels)", space.shape);
     };

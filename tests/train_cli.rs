@@ -97,7 +97,9 @@ fn resumed_run_reaches_the_same_weights_as_an_uninterrupted_one() {
     let columns = |d: &str| -> Vec<String> {
         let text = std::fs::read_to_string(tmp.path().join(d).join("eval.csv")).unwrap();
         // Everything but the wall-clock column.
-        text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, f)| f).collect::<Vec<_>>().join(",")).collect()
+        text.lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, f)| f).collect::<Vec<_>>().join(","))
+            .collect()
     };
     assert_eq!(columns("whole"), columns("part"));
     assert_eq!(columns("whole").len(), 5, "header and evaluations at updates 0, 2, 4, 5");
@@ -136,4 +138,30 @@ fn bad_configs_and_checkpoints_are_clear_errors() {
     assert!(err.contains("update-00000002"), "{err}");
     let err = heldout_err(dir, &["eval", "nowhere", "--episodes", "2"]);
     assert!(err.contains("nowhere") && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = tiny_args("run", 6);
+    args.extend(["--stop-after".to_string(), "2".to_string()]);
+    heldout_ok(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let before = weights(&tmp.path().join("run"));
+    // An absurd learning rate blows the weights up within the next update. The run's config
+    // and the checkpoint's copy of the agent settings must agree, so both are edited.
+    let poison = |file: &str, from: &str, to: &str| {
+        let path = tmp.path().join("run").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    };
+    poison("config.toml", "learning_rate = 0.0007", "learning_rate = 1e30");
+    let err = heldout_err(tmp.path(), &["train", "--run-dir", "run", "--resume", "--quiet"]);
+    assert!(err.contains("differ from") && err.contains("config.toml"), "{err}");
+    poison("checkpoints/update-00000002/agent/agent.json", "\"learning_rate\": 0.0007", "\"learning_rate\": 1e30");
+    let err = heldout_err(tmp.path(), &["train", "--run-dir", "run", "--resume", "--quiet"]);
+    assert!(err.contains("non-finite") && err.contains("update-00000002"), "{err}");
+    assert_eq!(heldout::checkpoint::list(&tmp.path().join("run")).unwrap().len(), 1);
+    assert!(weights(&tmp.path().join("run")) == before, "the kept checkpoint is untouched");
+    assert!(weights(&tmp.path().join("run")).iter().all(|w| w.is_finite()));
 }
