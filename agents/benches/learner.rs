@@ -1,9 +1,11 @@
 //! Learner speed: one PPO minibatch update (forward, backward, global-norm clip, Adam) at batch
-//! 256 and rollout inference at batch 64, for the IMPALA-CNN and the MultiRoom net.
+//! 256 and rollout inference at batch 64, for the IMPALA-CNN, the MultiRoom net and the vision
+//! encoder (CoinRun's agent with `encoder = vision`, 6 object boxes per frame).
 //!
 //! `cargo bench -p heldout-agents --bench learner` (add `--features tch` for LibTorch).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use heldout_agents::Observations;
 
 #[path = "workload.rs"]
 mod workload;
@@ -12,14 +14,17 @@ use workload::{Net, workload};
 
 fn learner(c: &mut Criterion) {
     let backend = heldout_agents::backend::backend_name();
-    for net in [Net::Impala, Net::MultiRoom] {
+    for net in [Net::Impala, Net::MultiRoom, Net::Vision] {
         let (mut agent, rollout, mut rng) = workload(net, 256);
         let mut group = c.benchmark_group(format!("{backend}/{}", net.name()));
-        if let Net::Impala = net {
+        if let Net::Impala | Net::Vision = net {
             group.sample_size(10);
         }
         group.bench_function("update_b256", |b| b.iter(|| agent.update(&rollout, 0.0).unwrap()));
-        let obs = &rollout.obs[..64 * agent.obs_format().len()];
+        let obs = Observations {
+            bytes: &rollout.obs[..64 * agent.obs_format().len()],
+            boxes: rollout.boxes().map(|boxes| &boxes[..64]),
+        };
         group.bench_function("act_b64", |b| b.iter(|| agent.act(obs, &mut rng).unwrap()));
         group.finish();
     }

@@ -2,7 +2,8 @@
 //! with one epoch of one minibatch (so `update` is one forward, backward and Adam step) and a
 //! random rollout of the requested size.
 
-use heldout_agents::{ActOutput, Agent, AgentConfig, ObsFormat, Rollout};
+use heldout_agents::vision::{BoxXyxy, LabelledBox};
+use heldout_agents::{ActOutput, Agent, AgentConfig, EncoderConfig, ObsFormat, Observations, Rollout, VisionConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -13,7 +14,13 @@ pub enum Net {
     Impala,
     /// MultiRoom's conv net on 11x11x3 grids.
     MultiRoom,
+    /// CoinRun's agent with the `vision` encoder (default options) on 64x64x3 frames with
+    /// [`OBJECTS`] object boxes each.
+    Vision,
 }
+
+/// Object boxes per frame of the vision workload (CoinRun frames show about 3 to 8).
+pub const OBJECTS: usize = 6;
 
 impl Net {
     /// Short name for labels.
@@ -21,15 +28,22 @@ impl Net {
         match self {
             Net::Impala => "impala",
             Net::MultiRoom => "multiroom",
+            Net::Vision => "vision",
         }
     }
 }
 
-/// An agent whose `update` is a single minibatch step, and a random rollout of `samples`.
+/// An agent whose `update` is a single minibatch step, and a random rollout of `samples` (with
+/// random object boxes of 4 to 12 pixels for the vision encoder).
 pub fn workload(net: Net, samples: usize) -> (Agent, Rollout, StdRng) {
     let (mut config, obs) = match net {
         Net::Impala => (AgentConfig::coinrun(), ObsFormat::rgb(64, 64)),
         Net::MultiRoom => (AgentConfig::multiroom(), ObsFormat::grid(11, 11, 3)),
+        Net::Vision => {
+            let mut config = AgentConfig::coinrun();
+            config.encoder = EncoderConfig::Vision(VisionConfig::default());
+            (config, ObsFormat::rgb(64, 64))
+        }
     };
     config.ppo.epochs = 1;
     config.ppo.minibatches = 1;
@@ -39,16 +53,29 @@ pub fn workload(net: Net, samples: usize) -> (Agent, Rollout, StdRng) {
         .map(|_| {
             rng.random_range(
                 0..=match net {
-                    Net::Impala => 255,
+                    Net::Impala | Net::Vision => 255,
                     Net::MultiRoom => 10,
                 },
             )
         })
         .collect();
-    let act: ActOutput = agent.act(&obs_bytes, &mut rng).unwrap();
+    let boxes = matches!(net, Net::Vision).then(|| (0..samples).map(|_| random_boxes(&mut rng)).collect::<Vec<_>>());
+    let observations = Observations { bytes: &obs_bytes, boxes: boxes.as_deref() };
+    let act: ActOutput = agent.act(observations, &mut rng).unwrap();
     let rewards: Vec<f32> = (0..samples).map(|_| rng.random()).collect();
     let mut rollout = Rollout::with_capacity(1, samples, &obs);
-    rollout.push(&obs_bytes, &act, &rewards, &vec![false; samples]);
+    rollout.push(observations, &act, &rewards, &vec![false; samples]);
     rollout.next_values = vec![0.0; samples];
     (agent, rollout, rng)
+}
+
+/// [`OBJECTS`] boxes of 4 to 12 pixels anywhere in a 64x64 frame, of random classes.
+fn random_boxes(rng: &mut StdRng) -> Vec<LabelledBox> {
+    (0..OBJECTS)
+        .map(|_| {
+            let side = rng.random_range(4.0..12.0f32);
+            let (x, y) = (rng.random_range(0.0..64.0 - side), rng.random_range(0.0..64.0 - side));
+            LabelledBox { class: rng.random_range(0..7), bbox: BoxXyxy::new(x, y, x + side, y + side) }
+        })
+        .collect()
 }
