@@ -27,8 +27,10 @@ pub struct PretrainArgs {
     /// Which environment (MultiRoom is pretrained on its picture observation, 8 pixels a cell).
     #[arg(long, value_enum, default_value_t = EnvName::Coinrun)]
     pub env: EnvName,
-    /// Training levels `[0, N)`; the quality is measured on the levels after them.
-    #[arg(long, default_value_t = 500)]
+    /// Training levels `[0, N)`; the quality is measured on the levels after them. Use at most
+    /// the `train_levels` of the runs that will start from the backbone (coinrun-small: 100), so
+    /// that pretraining never sees their held-out levels.
+    #[arg(long, default_value_t = 100)]
     pub train_levels: u64,
     /// Training frames.
     #[arg(long, default_value_t = 4096)]

@@ -1,6 +1,6 @@
 //! Frames and their object boxes for the detector, played from a set of levels.
 //!
-//! Each episode follows the env's scripted player ([`AnyEnv::plan`]), which crosses the level,
+//! Each episode follows the env's scripted player ([`AnyEnv::plan`](heldout_envs::registry::AnyEnv::plan)), which crosses the level,
 //! with each of its actions replaced by a uniformly random one with probability
 //! `random_actions` (the plan goes on from where it was, so the agent wanders, falls and dies as
 //! well); without a plan the actions are all random. Every `stride`-th observation is kept, up to
