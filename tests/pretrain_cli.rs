@@ -6,10 +6,10 @@ mod common;
 use common::*;
 
 /// `heldout train --preset coinrun-small` with the vision encoder starting from `backbone`:
-/// 2 updates of 2 envs x 8 steps, 2 evaluation episodes of at most 50 steps.
+/// 2 updates of 2 envs x 8 steps, 2 evaluation episodes of at most 50 steps and a recorded one.
 fn vision_train_args(run_dir: &str, backbone: &str) -> Vec<String> {
     let encoder = format!("agent.encoder={{ vision = {{ pretrained_backbone = {backbone:?} }} }}");
-    let sets = ["num_envs=2", "num_steps=8", "eval.episodes=2", "eval.image_every=0", "env.max_steps=50", &encoder];
+    let sets = ["num_envs=2", "num_steps=8", "eval.episodes=2", "eval.image_every=1", "env.max_steps=50", &encoder];
     let mut args: Vec<String> = ["train", "--preset", "coinrun-small", "--run-dir", run_dir, "--quiet"]
         .into_iter()
         .chain(["--total-frames", "32", "--workers", "1"])
@@ -79,6 +79,8 @@ fn pretraining_reduces_the_detection_loss_and_training_starts_from_the_backbone(
     let out = heldout_ok(tmp.path(), &strs(&vision_train_args("run", "backbone.bpk")));
     assert!(out.contains("test success"), "{out}");
     assert!(tmp.path().join("run/checkpoints/update-00000002").is_dir());
+    let events = read_events(&tmp.path().join("run"));
+    assert!(events.iter().any(|(t, _, v)| t == "eval/test_episode" && matches!(v, Logged::Image(..))));
     // The checkpoint holds every weight: evaluating it needs no backbone file.
     std::fs::remove_file(tmp.path().join("backbone.bpk")).unwrap();
     let out = heldout_ok(tmp.path(), &["eval", "run", "--episodes", "1"]);
