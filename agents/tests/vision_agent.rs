@@ -8,7 +8,8 @@ use heldout_agents::backend::train_device;
 use heldout_agents::init::Init;
 use heldout_agents::vision::{BoxXyxy, DetectorConfig, LabelledBox, VisionError};
 use heldout_agents::{
-    ActOutput, Agent, AgentConfig, AgentError, EncoderConfig, ObsFormat, Observations, Rollout, VisionConfig,
+    ActOutput, Agent, AgentConfig, AgentError, BottleneckConfig, EncoderConfig, ObsFormat, Observations, Rollout,
+    VisionConfig,
 };
 use rand::RngExt;
 use rand::rngs::StdRng;
@@ -129,6 +130,26 @@ fn the_vision_agent_updates_with_sni_and_round_trips_a_checkpoint() {
     let obs = Observations::with_boxes(&bytes, &boxes);
     assert_eq!(loaded.values(obs).unwrap(), agent.values(obs).unwrap());
     assert_eq!(loaded.config(), agent.config());
+}
+
+#[test]
+fn batch_norm_and_the_bottleneck_work_on_the_vision_encoder() {
+    let mut config = config(None);
+    config.regularizers.dropout = 0.0;
+    config.regularizers.batch_norm = true;
+    config.regularizers.bottleneck = Some(BottleneckConfig { beta: 1e-4, rho_shift: 5.0 });
+    let mut agent = Agent::new(&config, obs_format(), ACTIONS, 7).unwrap();
+    assert!(agent.model().encoder_is_noisy(), "batch norm in the backbone");
+    let mut r = rng(8);
+    let data = rollout(&agent, 2, 4, &mut r);
+    let before = weights(&agent);
+    let stats = agent.update(&data, 0.5).unwrap();
+    assert!(stats.kl_bottleneck > 0.0 && stats.policy_loss.is_finite(), "{stats:?}");
+    assert_ne!(weights(&agent), before);
+    // The weights and the batch-norm running statistics round-trip through a checkpoint.
+    let dir = tempfile::tempdir().unwrap();
+    agent.save(dir.path()).unwrap();
+    assert_eq!(weights(&Agent::load(dir.path()).unwrap()), weights(&agent));
 }
 
 /// Every float tensor of a detector's backbone.
