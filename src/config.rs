@@ -115,21 +115,18 @@ impl RunConfig {
                 agent: AgentConfig::coinrun(),
             },
             Preset::CoinrunSmall => {
-                let mut agent = AgentConfig::coinrun();
+                let coinrun = RunConfig::preset(Preset::Coinrun);
+                let mut agent = coinrun.agent.clone();
                 agent.ppo.minibatches = 4;
                 RunConfig {
                     name: "coinrun-small".into(),
-                    seed: 1,
                     train_levels: 100,
-                    start_level: 0,
                     total_frames: 1_000_000,
                     num_envs: 16,
                     num_steps: 128,
-                    workers: 0,
-                    checkpoint_interval: 20,
                     eval: EvalConfig { interval: 20, episodes: 50, image_every: 2 },
-                    env: EnvConfig::CoinRun(CoinRunOptions::default()),
                     agent,
+                    ..coinrun
                 }
             }
         }
