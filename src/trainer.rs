@@ -84,7 +84,7 @@ pub struct TrainOutcome {
 /// Trains an agent as `config` says, in `run_dir`.
 pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Result<TrainOutcome> {
     let started = Instant::now();
-    prepare_run_dir(config, run_dir, options.resume)?;
+    check_run_dir(config, run_dir, options.resume)?;
     let mut pool =
         WorkerPool::new(&config.env, config.level_sets().0, config.seed, config.num_envs, config.worker_count())?;
 
@@ -107,6 +107,8 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
             (Agent::new(&config.agent, obs, pool.num_actions(), config.seed)?, TrainerState::default())
         }
     };
+    // Only a run that could start gets a directory.
+    crate::atomic::write(&run_dir.join(CONFIG_FILE), config.to_toml().as_bytes())?;
 
     let mut logger = Logger::new(run_dir)?;
     let progress = options.progress.then(|| Progress::new(config.total_frames, state.global_step));
@@ -175,7 +177,7 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
 
         // 4. Evaluate the noise-free policy on training and held-out levels.
         let finished = state.update == num_updates;
-        if finished || (config.eval.interval > 0 && state.update % config.eval.interval == 0) {
+        if finished || (config.eval.interval > 0 && state.update.is_multiple_of(config.eval.interval)) {
             let wall_seconds = wall_before + loop_start.elapsed().as_secs_f64();
             let (train, test) = evaluate_and_log(&agent, config, run_dir, &mut logger, &mut state, wall_seconds)?;
             if let Some(p) = progress.as_mut() {
@@ -186,7 +188,7 @@ pub fn train(config: &RunConfig, run_dir: &Path, options: &TrainOptions) -> Resu
 
         // 5. Checkpoint.
         let stopping = options.stop_after.is_some_and(|s| state.update >= s);
-        if finished || stopping || state.update % config.checkpoint_interval == 0 {
+        if finished || stopping || state.update.is_multiple_of(config.checkpoint_interval) {
             state.slots = pool.snapshot()?;
             state.wall_seconds = wall_before + loop_start.elapsed().as_secs_f64();
             checkpoint::save(run_dir, &agent, &state)?;
@@ -238,7 +240,7 @@ fn evaluate_and_log(
     logger.scalar("eval/train_success", train.success.mean, step);
     logger.scalar("eval/test_success", test.success.mean, step);
     logger.scalar("eval/generalization_gap", train.success.mean - test.success.mean, step);
-    if config.eval.image_every > 0 && state.evaluations % config.eval.image_every == 0 {
+    if config.eval.image_every > 0 && state.evaluations.is_multiple_of(config.eval.image_every) {
         let frames = record_episode(agent, &config.env, test_levels, seed ^ state.update as u64, 400)?;
         if let Some(strip) = crate::picture::strip(&frames, 8) {
             logger.image("eval/test_episode", &strip, step);
@@ -283,8 +285,8 @@ pub fn default_run_dir(config: &RunConfig) -> PathBuf {
     Path::new("runs").join(&config.name)
 }
 
-/// Creates the run directory and saves the config; refuses to mix two runs in one directory.
-fn prepare_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<()> {
+/// Refuses to mix two runs in one directory, or to resume with other settings.
+fn check_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<()> {
     let config_path = run_dir.join(CONFIG_FILE);
     if config_path.exists() {
         let saved = RunConfig::load(&config_path)?;
@@ -295,8 +297,7 @@ fn prepare_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<(
             bail!("the config differs from the one saved in {}; resume with the saved config", config_path.display());
         }
     }
-    std::fs::create_dir_all(run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
-    crate::atomic::write(&config_path, config.to_toml().as_bytes())
+    Ok(())
 }
 
 /// How the agent reads the env's observations.

@@ -88,6 +88,7 @@ fn pretraining_reduces_the_detection_loss_and_training_starts_from_the_backbone(
 
     let err = heldout_err(tmp.path(), &strs(&vision_train_args("again", "backbone.bpk")));
     assert!(err.contains("pretrained backbone backbone.bpk") && err.contains("cannot read"), "{err}");
+    assert!(!tmp.path().join("again/config.toml").exists(), "a run that cannot start leaves no run behind");
 }
 
 #[test]
