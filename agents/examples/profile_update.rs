@@ -1,22 +1,30 @@
 //! Times the learner's hot paths, for profiling (`perf record`) and quick comparisons:
 //! one PPO minibatch update (forward, backward, Adam) at batch 256 and rollout inference at
-//! batch 64, for the IMPALA-CNN (64x64x3) or the MultiRoom net (11x11x3).
+//! batch 64, for the IMPALA-CNN (64x64x3), the MultiRoom net (11x11x3) or the vision encoder.
 //!
-//! `cargo run --release -p heldout-agents --example profile_update -- [impala|multiroom] [iterations]`
+//! `cargo run --release -p heldout-agents --example profile_update -- [impala|multiroom|vision] [iterations]`
 
 use std::time::Instant;
 
 #[path = "../benches/workload.rs"]
 mod workload;
 
+use heldout_agents::Observations;
 use workload::{Net, workload};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let net = if args.get(1).is_some_and(|a| a == "multiroom") { Net::MultiRoom } else { Net::Impala };
+    let net = match args.get(1).map(String::as_str) {
+        Some("multiroom") => Net::MultiRoom,
+        Some("vision") => Net::Vision,
+        _ => Net::Impala,
+    };
     let iterations: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let (mut agent, rollout, mut rng) = workload(net, 256);
-    let act_obs = &rollout.obs[..64 * agent.obs_format().len()];
+    let act_obs = Observations {
+        bytes: &rollout.obs[..64 * agent.obs_format().len()],
+        boxes: rollout.boxes().map(|boxes| &boxes[..64]),
+    };
     for i in 0..iterations {
         let t = Instant::now();
         agent.update(&rollout, 0.0).unwrap();
