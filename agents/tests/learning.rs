@@ -43,3 +43,60 @@ fn ppo_with_sni_dropout_and_bottleneck_learns_the_bandit_too() {
     let score = train(&config, 40);
     assert!(score > 0.9, "success {score}");
 }
+
+/// A corridor of `LEN` cells: start in cell 0, action 0 steps left (walls hold), action 1
+/// right; reaching the last cell pays 1 and ends the episode; after `LIMIT` steps the episode
+/// is truncated (the caller's side of the contract: `gamma * V(final_obs)` added to the reward).
+const LEN: usize = 5;
+const LIMIT: usize = 10;
+
+fn corridor_obs(pos: &[usize]) -> Vec<u8> {
+    pos.iter().flat_map(|&p| (0..LEN).map(move |i| u8::from(i == p))).collect()
+}
+
+#[test]
+fn ppo_learns_a_short_corridor_with_time_limits() {
+    let mut config = bandit_config();
+    config.ppo.gamma = 0.9;
+    let obs = heldout_agents::ObsFormat::grid(1, LEN, 1);
+    let mut agent = Agent::new(&config, obs, 2, 4).unwrap();
+    let mut r = rng(23);
+    let envs = 16;
+    let (mut pos, mut age) = (vec![0usize; envs], vec![0usize; envs]);
+    for u in 0..40 {
+        let mut rollout = heldout_agents::Rollout::with_capacity(16, envs, &obs);
+        for _ in 0..16 {
+            let o = corridor_obs(&pos);
+            let act = agent.act(&o, &mut r).unwrap();
+            let mut rewards = vec![0.0; envs];
+            let mut ends = vec![false; envs];
+            for i in 0..envs {
+                pos[i] = if act.actions[i] == 1 { pos[i] + 1 } else { pos[i].saturating_sub(1) };
+                age[i] += 1;
+                if pos[i] == LEN - 1 {
+                    rewards[i] = 1.0;
+                    ends[i] = true;
+                } else if age[i] == LIMIT {
+                    rewards[i] = config.ppo.gamma as f32 * agent.values(&corridor_obs(&pos[i..=i])).unwrap()[0];
+                    ends[i] = true;
+                }
+                if ends[i] {
+                    (pos[i], age[i]) = (0, 0);
+                }
+            }
+            rollout.push(&o, &act, &rewards, &ends);
+        }
+        rollout.next_values = agent.values(&corridor_obs(&pos)).unwrap();
+        agent.update(&rollout, u as f64 / 40.0).unwrap();
+    }
+    // The noise-free policy walks straight to the goal from every cell.
+    for start in 0..LEN - 1 {
+        let (mut p, mut steps) = (start, 0);
+        while p != LEN - 1 && steps < LIMIT {
+            let a = agent.act_with(&corridor_obs(&[p]), Noise::Off, &mut r).unwrap().actions[0];
+            p = if a == 1 { p + 1 } else { p.saturating_sub(1) };
+            steps += 1;
+        }
+        assert!(steps <= LEN - 1 - start + 1, "from cell {start}: {steps} steps");
+    }
+}
