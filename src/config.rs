@@ -3,9 +3,10 @@
 use std::fmt;
 use std::path::Path;
 
-use heldout_agents::{AgentConfig, BottleneckConfig};
+use heldout_agents::nn::ImpalaConfig;
+use heldout_agents::{AgentConfig, BottleneckConfig, EncoderConfig};
 use heldout_envs::LevelSet;
-use heldout_envs::coinrun::CoinRunOptions;
+use heldout_envs::coinrun::{CoinRunOptions, DistributionMode};
 use heldout_envs::multiroom::{MultiRoomObs, MultiRoomOptions};
 use heldout_envs::registry::EnvConfig;
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,8 @@ pub enum Preset {
     Multiroom,
     /// CoinRun with the paper's settings (IMPALA-CNN, 500 levels); sized for a GPU machine.
     Coinrun,
-    /// CoinRun sized for a CPU: fewer envs and frames.
+    /// CoinRun sized for a CPU: easy levels, a half-width IMPALA-CNN (8, 16, 16 -> 128), 16 envs
+    /// x 64 steps, 100 levels, 200k frames.
     CoinrunSmall,
 }
 
@@ -117,14 +119,20 @@ impl RunConfig {
             Preset::CoinrunSmall => {
                 let coinrun = RunConfig::preset(Preset::Coinrun);
                 let mut agent = coinrun.agent.clone();
+                agent.encoder = EncoderConfig::Impala(ImpalaConfig { depths: vec![8, 16, 16] });
+                agent.hidden.size = 128;
                 agent.ppo.minibatches = 4;
                 RunConfig {
                     name: "coinrun-small".into(),
                     train_levels: 100,
-                    total_frames: 1_000_000,
+                    total_frames: 200_000,
                     num_envs: 16,
-                    num_steps: 128,
+                    num_steps: 64,
                     eval: EvalConfig { interval: 20, episodes: 50, image_every: 2 },
+                    env: EnvConfig::CoinRun(CoinRunOptions {
+                        distribution_mode: DistributionMode::Easy,
+                        ..CoinRunOptions::default()
+                    }),
                     agent,
                     ..coinrun
                 }
