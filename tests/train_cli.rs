@@ -82,6 +82,10 @@ fn resumed_run_reaches_the_same_weights_as_an_uninterrupted_one() {
     let out = heldout_ok(tmp.path(), &part.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.contains("--resume"), "{out}");
     assert!(!tmp.path().join("part/result.toml").exists());
+    // A checkpoint cut short by a kill is a hidden temporary directory: resuming ignores it.
+    let torn = tmp.path().join("part/checkpoints/.incomplete-torn");
+    std::fs::create_dir_all(torn.join("agent")).unwrap();
+    std::fs::write(torn.join("trainer.toml"), "update = 99\n").unwrap();
     let resume = heldout_ok(tmp.path(), &["train", "--run-dir", "part", "--resume", "--quiet"]);
     assert!(resume.contains("test success"), "{resume}");
 
