@@ -46,7 +46,7 @@ pub fn collect(
         let step = pool.step(&act.actions)?;
         env_time += t.elapsed();
 
-        let mut rewards = step.rewards.clone();
+        let mut rewards = step.rewards;
         let truncated: Vec<usize> = (0..n).filter(|&i| step.truncated[i]).collect();
         if !truncated.is_empty() {
             let t = Instant::now();

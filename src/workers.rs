@@ -54,18 +54,17 @@ impl WorkerPool {
     /// over `workers` threads (at most one per env).
     pub fn new(env: &EnvConfig, levels: LevelSet, sampler_seed: u64, num_envs: usize, workers: usize) -> Result<Self> {
         let workers = workers.clamp(1, num_envs.max(1));
-        let probe = env.build().context("building the environment")?;
-        let space = heldout_envs::Env::observation_space(&probe);
-        let num_actions = heldout_envs::Env::action_space(&probe).n();
+        let mut shards = Vec::with_capacity(workers);
         let mut first_slot = 0;
-        let mut handles = Vec::with_capacity(workers);
         for w in 0..workers {
             let slots = num_envs / workers + usize::from(w < num_envs % workers);
-            let envs = env.build_many(slots)?;
-            let venv = VecEnv::new(envs, levels, sampler_seed, first_slot)?;
-            handles.push(Worker::spawn(venv, w)?);
+            let envs = env.build_many(slots).context("building the environment")?;
+            shards.push(VecEnv::new(envs, levels, sampler_seed, first_slot)?);
             first_slot += slots;
         }
+        let space = shards[0].observation_space().clone();
+        let num_actions = shards[0].num_actions();
+        let handles = shards.into_iter().enumerate().map(|(w, venv)| Worker::spawn(venv, w)).collect::<Result<_>>()?;
         let mut pool = Self {
             workers: handles,
             obs: vec![0; num_envs * space.len()],
