@@ -47,8 +47,14 @@ pub fn plot_success(title: &str, keys: &[String], summary: &[SettingSummary], pa
             .y_label_area_size(60)
             .build_cartesian_2d((xmin - pad)..(xmax + pad), 0f64..1.05f64)?;
         chart.configure_mesh().x_desc(x_key.as_str()).y_desc("success rate (mean ± s.e. over seeds)").draw()?;
-        let mut series: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
-        series.dedup();
+        // One series per setting of the other keys, in first-seen order (the plan varies the
+        // first key outermost, so equal names are not adjacent).
+        let mut series: Vec<&str> = Vec::new();
+        for p in &points {
+            if !series.contains(&p.0.as_str()) {
+                series.push(&p.0);
+            }
+        }
         for (i, name) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let mut line: Vec<(f64, f64, f64, f64, f64)> = points
