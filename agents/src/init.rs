@@ -6,11 +6,12 @@
 //! why burn's own generator is not used).
 
 use burn::module::Param;
-use burn::nn::conv::Conv2d;
-use burn::nn::{Linear, PaddingConfig2d};
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt};
+
+use crate::conv::{Conv, Padding};
 
 /// Gains of the orthogonal initialisation.
 pub struct Gain;
@@ -51,16 +52,13 @@ impl Init {
 
     /// A stride-1 convolution `c_in -> c_out` with a square `kernel`, orthogonal weights of gain
     /// `gain` (over the flattened `[c_out, c_in * kernel * kernel]` matrix) and zero biases.
-    pub fn conv2d(&mut self, c_in: usize, c_out: usize, kernel: usize, padding: PaddingConfig2d, gain: f64) -> Conv2d {
+    pub fn conv2d(&mut self, c_in: usize, c_out: usize, kernel: usize, padding: Padding, gain: f64) -> Conv {
         let w = orthogonal(c_out, c_in * kernel * kernel, gain, &mut self.rng);
-        Conv2d {
+        let pad = padding.size(kernel);
+        Conv {
             weight: Param::from_data(TensorData::new(w, [c_out, c_in, kernel, kernel]), &self.device),
-            bias: Some(self.zeros(c_out)),
-            stride: [1, 1],
-            kernel_size: [kernel, kernel],
-            dilation: [1, 1],
-            groups: 1,
-            padding,
+            bias: self.zeros(c_out),
+            padding: [pad, pad],
         }
     }
 

@@ -20,6 +20,7 @@ pub mod agent;
 pub mod backend;
 pub mod checkpoint;
 pub mod config;
+pub mod conv;
 pub mod error;
 pub mod init;
 pub mod nn;

@@ -1,11 +1,10 @@
 //! A convolution with an optional batch norm, the building block of the conv encoders.
 
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 
 use crate::Noise;
+use crate::conv::{Conv, Padding};
 use crate::init::{Gain, Init};
 use crate::reg::BatchNorm;
 
@@ -13,21 +12,14 @@ use crate::reg::BatchNorm;
 #[derive(Module, Debug)]
 pub struct ConvNorm {
     /// The convolution (stride 1).
-    pub conv: Conv2d,
+    pub conv: Conv,
     /// Batch norm on its output, when the regularizer is on.
     pub norm: Option<BatchNorm>,
 }
 
 impl ConvNorm {
     /// A `kernel x kernel` convolution `c_in -> c_out` with orthogonal init (gain sqrt 2).
-    pub fn new(
-        c_in: usize,
-        c_out: usize,
-        kernel: usize,
-        padding: PaddingConfig2d,
-        batch_norm: bool,
-        init: &mut Init,
-    ) -> Self {
+    pub fn new(c_in: usize, c_out: usize, kernel: usize, padding: Padding, batch_norm: bool, init: &mut Init) -> Self {
         ConvNorm {
             conv: init.conv2d(c_in, c_out, kernel, padding, Gain::HIDDEN),
             norm: batch_norm.then(|| BatchNorm::new(c_out, init)),

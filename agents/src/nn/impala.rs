@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conv::ConvNorm;
 use crate::Noise;
+use crate::conv::Padding;
 use crate::error::{AgentError, check_sizes};
 use crate::init::Init;
 use crate::obs::ObsFormat;
@@ -93,7 +94,7 @@ pub struct ConvStack {
 impl ConvStack {
     fn new(c_in: usize, depth: usize, batch_norm: bool, init: &mut Init) -> Self {
         ConvStack {
-            conv: ConvNorm::new(c_in, depth, 3, PaddingConfig2d::Same, batch_norm, init),
+            conv: ConvNorm::new(c_in, depth, 3, Padding::Same, batch_norm, init),
             pool: MaxPool2dConfig::new([3, 3])
                 .with_strides([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -125,8 +126,8 @@ pub struct ResidualBlock {
 impl ResidualBlock {
     fn new(depth: usize, batch_norm: bool, init: &mut Init) -> Self {
         ResidualBlock {
-            conv1: ConvNorm::new(depth, depth, 3, PaddingConfig2d::Same, batch_norm, init),
-            conv2: ConvNorm::new(depth, depth, 3, PaddingConfig2d::Same, batch_norm, init),
+            conv1: ConvNorm::new(depth, depth, 3, Padding::Same, batch_norm, init),
+            conv2: ConvNorm::new(depth, depth, 3, Padding::Same, batch_norm, init),
         }
     }
 

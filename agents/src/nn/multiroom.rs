@@ -1,14 +1,13 @@
 //! The conv net of the paper's MultiRoom experiments (IBAC-SNI's `torch_rl` model "default2").
 
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::Noise;
+use crate::conv::{Conv, Padding};
 use crate::error::{AgentError, check_count, check_sizes};
 use crate::init::{Gain, Init};
 use crate::obs::ObsFormat;
@@ -50,7 +49,7 @@ impl MultiRoomConfig {
     /// Builds the network for `obs` inputs.
     pub fn init(&self, obs: &ObsFormat, batch_norm: bool, init: &mut Init) -> MultiRoomCnn {
         let [c1, c2, c3] = self.channels;
-        let mut conv = |c_in, c_out| init.conv2d(c_in, c_out, 2, PaddingConfig2d::Valid, Gain::HIDDEN);
+        let mut conv = |c_in, c_out| init.conv2d(c_in, c_out, 2, Padding::Valid, Gain::HIDDEN);
         let convs = vec![conv(obs.channels, c1), conv(c1, c2), conv(c2, c3)];
         let norms = if batch_norm { self.channels.iter().map(|&c| BatchNorm::new(c, init)).collect() } else { vec![] };
         MultiRoomCnn { convs, pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(), norms }
@@ -61,7 +60,7 @@ impl MultiRoomConfig {
 #[derive(Module, Debug)]
 pub struct MultiRoomCnn {
     /// The three 2x2 convolutions.
-    pub convs: Vec<Conv2d>,
+    pub convs: Vec<Conv>,
     /// Max-pool 2x2 after the first conv.
     pub pool: MaxPool2d,
     /// One batch norm per conv when the regularizer is on, else empty.

@@ -2,12 +2,11 @@
 //! pyramid level.
 
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 
 use super::backbone::BackboneConfig;
 use super::boxes::BoxXyxy;
+use crate::conv::{Conv, Padding};
 use crate::init::{Gain, Init};
 
 /// Box side that Mask R-CNN's level rule maps to [`CANONICAL_LEVEL`]: 32 pixels on a 64x64 frame
@@ -68,8 +67,8 @@ impl PyramidLevel {
 /// 3x3 smoothing convolution on every merged map.
 #[derive(Module, Debug)]
 pub struct Fpn {
-    lateral: Vec<Conv2d>,
-    smooth: Vec<Conv2d>,
+    lateral: Vec<Conv>,
+    smooth: Vec<Conv>,
 }
 
 impl Fpn {
@@ -81,10 +80,10 @@ impl Fpn {
             lateral: config
                 .channels
                 .iter()
-                .map(|&c| init.conv2d(c, channels, 1, PaddingConfig2d::Valid, Gain::VALUE))
+                .map(|&c| init.conv2d(c, channels, 1, Padding::Valid, Gain::VALUE))
                 .collect(),
             smooth: (0..PyramidLevel::COUNT)
-                .map(|_| init.conv2d(channels, channels, 3, PaddingConfig2d::Same, Gain::VALUE))
+                .map(|_| init.conv2d(channels, channels, 3, Padding::Same, Gain::VALUE))
                 .collect(),
         }
     }

@@ -1,0 +1,65 @@
+//! [`ConvBackend`] on flex: the f32 kernels of [`super::kernels`] on the tensors' buffers; other
+//! float types take burn's generic ops.
+
+use burn::backend::Flex;
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::ModuleOps;
+use burn::tensor::{DType, TensorData};
+
+use super::kernels::{self, ConvGeometry};
+use super::{ConvBackend, options};
+
+impl ConvBackend for Flex {
+    fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: [usize; 2]) -> FlexTensor {
+        if !all_f32(&[&x, &weight, &bias]) {
+            return Flex::conv2d(x, weight, Some(bias), options(padding));
+        }
+        let g = geometry(&x, &weight, padding);
+        let [out_h, out_w] = g.output();
+        let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.to_contiguous());
+        let out = kernels::forward(&g, x.storage(), weight.storage(), bias.storage());
+        tensor(out, [g.batch, g.c_out, out_h, out_w])
+    }
+
+    fn conv_input_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: [usize; 2]) -> FlexTensor {
+        if !all_f32(&[&x, &weight, &grad]) {
+            return Flex::conv2d_x_backward(x, weight, grad, options(padding));
+        }
+        let g = geometry(&x, &weight, padding);
+        let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
+        let dx = kernels::input_grad(&g, weight.storage(), grad.storage());
+        tensor(dx, [g.batch, g.c_in, g.input[0], g.input[1]])
+    }
+
+    fn conv_param_grads(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        grad: FlexTensor,
+        padding: [usize; 2],
+    ) -> (FlexTensor, FlexTensor) {
+        if !all_f32(&[&x, &weight, &bias, &grad]) {
+            let weight_grad = Flex::conv2d_weight_backward(x.clone(), weight, grad.clone(), options(padding));
+            return (weight_grad, Flex::conv2d_bias_backward(x, bias, grad));
+        }
+        let g = geometry(&x, &weight, padding);
+        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+        let (dw, db) = kernels::param_grads(&g, x.storage(), grad.storage());
+        (tensor(dw, [g.c_out, g.c_in, g.kernel[0], g.kernel[1]]), tensor(db, [g.c_out]))
+    }
+}
+
+fn all_f32(tensors: &[&FlexTensor]) -> bool {
+    tensors.iter().all(|t| t.dtype() == DType::F32)
+}
+
+/// The geometry of `x` `[batch, c_in, h, w]` convolved with `weight` `[c_out, c_in, kh, kw]`.
+fn geometry(x: &FlexTensor, weight: &FlexTensor, padding: [usize; 2]) -> ConvGeometry {
+    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    assert!(xs.len() == 4 && ws.len() == 4 && xs[1] == ws[1], "conv shapes {xs:?} and {ws:?}");
+    ConvGeometry { batch: xs[0], c_in: xs[1], input: [xs[2], xs[3]], c_out: ws[0], kernel: [ws[2], ws[3]], padding }
+}
+
+fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}

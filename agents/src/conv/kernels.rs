@@ -1,0 +1,275 @@
+//! The f32 kernels of the stride-1 convolution on NCHW buffers: im2col, one gemm per sample,
+//! col2im for the input gradient. Samples run in parallel on rayon's pool (the pool burn-flex
+//! uses); every sum has a fixed order, so results do not depend on the number of threads.
+
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+/// Samples whose weight gradients are summed together before the partial sums are added in
+/// order: fixed, so the sum's rounding does not depend on how rayon splits the batch.
+const SAMPLES_PER_PARTIAL_SUM: usize = 8;
+
+/// Geometry of a stride-1, dilation-1, single-group convolution with symmetric zero padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Samples in the batch.
+    pub batch: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Input height and width.
+    pub input: [usize; 2],
+    /// Output channels.
+    pub c_out: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Zero rows (top and bottom) and columns (left and right) around the input.
+    pub padding: [usize; 2],
+}
+
+impl ConvGeometry {
+    /// Output height and width: `input + 2 * padding - kernel + 1`.
+    pub fn output(&self) -> [usize; 2] {
+        std::array::from_fn(|d| self.input[d] + 2 * self.padding[d] + 1 - self.kernel[d])
+    }
+
+    /// Whether the kernel fits the padded input (at least one output pixel).
+    pub fn is_valid(&self) -> bool {
+        (0..2).all(|d| self.kernel[d] >= 1 && self.input[d] + 2 * self.padding[d] >= self.kernel[d])
+    }
+
+    /// Floats of one input sample, `c_in * height * width`.
+    fn input_len(&self) -> usize {
+        self.c_in * self.input[0] * self.input[1]
+    }
+
+    /// Floats of one output sample, `c_out * out_height * out_width`.
+    fn output_len(&self) -> usize {
+        self.c_out * self.pixels()
+    }
+
+    /// Output pixels of one channel: the gemm's `n`.
+    fn pixels(&self) -> usize {
+        let [h, w] = self.output();
+        h * w
+    }
+
+    /// Length of one flattened receptive field, `c_in * kernel_h * kernel_w`: the gemm's `k`.
+    fn patch_len(&self) -> usize {
+        self.c_in * self.kernel[0] * self.kernel[1]
+    }
+
+    /// A 1x1 kernel without padding reads the input as its own im2col matrix.
+    fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1] && self.padding == [0, 0]
+    }
+}
+
+/// `output[b] = weight · im2col(x[b]) + bias`: `x` is `[batch, c_in, h, w]`, `weight`
+/// `[c_out, c_in, kh, kw]`, `bias` `[c_out]`; returns `[batch, c_out, out_h, out_w]`.
+pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+    check_lengths(g, x, weight);
+    assert_eq!(bias.len(), g.c_out, "conv bias length");
+    let (k, n) = (g.patch_len(), g.pixels());
+    let mut output = vec![0.0f32; g.batch * g.output_len()];
+    output.par_chunks_mut(g.output_len()).zip(x.par_chunks(g.input_len())).for_each_init(Vec::new, |col, (out, x)| {
+        let patches = patches(g, x, col);
+        matmul(out, [g.c_out, n, k], (weight, Stored::AsIs), (patches, Stored::AsIs), Accumulate::No);
+        for (row, &b) in out.chunks_exact_mut(n).zip(bias) {
+            row.iter_mut().for_each(|v| *v += b);
+        }
+    });
+    output
+}
+
+/// Gradient of the loss with respect to the input: `col2im(weightᵀ · grad[b])` per sample;
+/// `grad` is `[batch, c_out, out_h, out_w]`, the result `[batch, c_in, h, w]`.
+pub fn input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
+    assert_eq!(weight.len(), g.c_out * g.patch_len(), "conv weight length");
+    assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
+    let (k, n) = (g.patch_len(), g.pixels());
+    let mut dx = vec![0.0f32; g.batch * g.input_len()];
+    dx.par_chunks_mut(g.input_len()).zip(grad.par_chunks(g.output_len())).for_each_init(
+        Vec::new,
+        |dcol: &mut Vec<f32>, (dx, grad)| {
+            let dims = [k, n, g.c_out];
+            if g.is_pointwise() {
+                matmul(dx, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
+            } else {
+                dcol.resize(k * n, 0.0);
+                matmul(dcol, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
+                col2im(g, dcol, dx);
+            }
+        },
+    );
+    dx
+}
+
+/// Gradients of the loss with respect to the weight (`Σ_b grad[b] · im2col(x[b])ᵀ`,
+/// `[c_out, c_in, kh, kw]`) and the bias (`[c_out]`).
+pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    assert_eq!(x.len(), g.batch * g.input_len(), "conv input length");
+    assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
+    let (k, n) = (g.patch_len(), g.pixels());
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = x
+        .par_chunks(SAMPLES_PER_PARTIAL_SUM * g.input_len())
+        .zip(grad.par_chunks(SAMPLES_PER_PARTIAL_SUM * g.output_len()))
+        .map_init(Vec::new, |col, (xs, grads)| {
+            let mut dw = vec![0.0f32; g.c_out * k];
+            let mut db = vec![0.0f32; g.c_out];
+            for (x, grad) in xs.chunks_exact(g.input_len()).zip(grads.chunks_exact(g.output_len())) {
+                let patches = patches(g, x, col);
+                let dims = [g.c_out, k, n];
+                matmul(&mut dw, dims, (grad, Stored::AsIs), (patches, Stored::Transposed), Accumulate::Yes);
+                for (d, row) in db.iter_mut().zip(grad.chunks_exact(n)) {
+                    *d += row.iter().sum::<f32>();
+                }
+            }
+            (dw, db)
+        })
+        .collect();
+    let mut sums = partials.into_iter();
+    let (mut dw, mut db) = sums.next().unwrap_or_else(|| (vec![0.0; g.c_out * k], vec![0.0; g.c_out]));
+    for (pw, pb) in sums {
+        dw.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(&pb).for_each(|(a, b)| *a += b);
+    }
+    (dw, db)
+}
+
+fn check_lengths(g: &ConvGeometry, x: &[f32], weight: &[f32]) {
+    assert!(g.is_valid(), "conv kernel {:?} larger than the padded input {:?}", g.kernel, g.input);
+    assert_eq!(x.len(), g.batch * g.input_len(), "conv input length");
+    assert_eq!(weight.len(), g.c_out * g.patch_len(), "conv weight length");
+}
+
+/// The `[patch_len, pixels]` im2col matrix of one sample: the sample itself for a pointwise
+/// kernel, else built in `col`.
+fn patches<'a>(g: &ConvGeometry, x: &'a [f32], col: &'a mut Vec<f32>) -> &'a [f32] {
+    if g.is_pointwise() {
+        return x;
+    }
+    let [height, width] = g.input;
+    let (n, out_w) = (g.pixels(), g.output()[1]);
+    col.resize(g.patch_len() * n, 0.0);
+    for_each_patch_row(g, |channel, row, i, j| {
+        let plane = &x[channel * height * width..][..height * width];
+        let dst_row = &mut col[row * n..][..n];
+        for_each_output_row(g, i, j, |o, input_row, lo, hi| {
+            let dst = &mut dst_row[o * out_w..][..out_w];
+            match input_row {
+                Some(r) if hi > lo => {
+                    dst[..lo].fill(0.0);
+                    dst[lo..hi].copy_from_slice(&plane[r * width + lo + j - g.padding[1]..][..hi - lo]);
+                    dst[hi..].fill(0.0);
+                }
+                _ => dst.fill(0.0),
+            }
+        });
+    });
+    col
+}
+
+/// Writes into `dx` the sum of `dcol`'s entries over the input positions they were read from:
+/// the adjoint of [`patches`].
+fn col2im(g: &ConvGeometry, dcol: &[f32], dx: &mut [f32]) {
+    let [height, width] = g.input;
+    let (n, out_w) = (g.pixels(), g.output()[1]);
+    dx.fill(0.0);
+    for_each_patch_row(g, |channel, row, i, j| {
+        let plane = &mut dx[channel * height * width..][..height * width];
+        let src_row = &dcol[row * n..][..n];
+        for_each_output_row(g, i, j, |o, input_row, lo, hi| {
+            if let (Some(r), true) = (input_row, hi > lo) {
+                let src = &src_row[o * out_w + lo..][..hi - lo];
+                let dst = &mut plane[r * width + lo + j - g.padding[1]..][..hi - lo];
+                dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+            }
+        });
+    });
+}
+
+/// Calls `f(channel, row, i, j)` for each im2col row: input channel and kernel offset `(i, j)`.
+fn for_each_patch_row(g: &ConvGeometry, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let [kh, kw] = g.kernel;
+    for channel in 0..g.c_in {
+        for i in 0..kh {
+            for j in 0..kw {
+                f(channel, (channel * kh + i) * kw + j, i, j);
+            }
+        }
+    }
+}
+
+/// For kernel offset `(i, j)`, calls `f(o, input_row, lo, hi)` for each output row `o`:
+/// `input_row` is the input row it reads (None in the padding) and output columns `lo..hi`
+/// read input columns `lo + j - pad_w ..`, the other columns falling in the padding.
+fn for_each_output_row(g: &ConvGeometry, i: usize, j: usize, mut f: impl FnMut(usize, Option<usize>, usize, usize)) {
+    let [out_h, out_w] = g.output();
+    let [pad_h, pad_w] = g.padding;
+    // Output column o reads input column o + j - pad_w, inside [0, width) for o in lo..hi.
+    let lo = pad_w.saturating_sub(j).min(out_w);
+    let hi = (g.input[1] + pad_w).saturating_sub(j).min(out_w).max(lo);
+    for o in 0..out_h {
+        let padded_row = o + i;
+        let input_row = (padded_row >= pad_h && padded_row < pad_h + g.input[0]).then(|| padded_row - pad_h);
+        f(o, input_row, lo, hi);
+    }
+}
+
+/// How a gemm operand is stored.
+#[derive(Debug, Clone, Copy)]
+enum Stored {
+    /// Row-major as the product reads it.
+    AsIs,
+    /// Row-major transpose: a `[rows, cols]` operand stored as `[cols, rows]`.
+    Transposed,
+}
+
+/// Whether the gemm adds to the destination or overwrites it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accumulate {
+    Yes,
+    No,
+}
+
+/// `dst[m, n] (+)= a[m, k] · b[k, n]`, row-major destination, single-threaded (the callers
+/// parallelise over samples).
+fn matmul(dst: &mut [f32], [m, n, k]: [usize; 3], a: (&[f32], Stored), b: (&[f32], Stored), acc: Accumulate) {
+    assert_eq!(dst.len(), m * n, "gemm destination length");
+    assert_eq!(a.0.len(), m * k, "gemm lhs length");
+    assert_eq!(b.0.len(), k * n, "gemm rhs length");
+    let strides = |stored: Stored, cols: usize, rows: usize| -> (isize, isize) {
+        // (column stride, row stride) of a [rows, cols] operand.
+        match stored {
+            Stored::AsIs => (1, cols as isize),
+            Stored::Transposed => (rows as isize, 1),
+        }
+    };
+    let (a_cs, a_rs) = strides(a.1, k, m);
+    let (b_cs, b_rs) = strides(b.1, n, k);
+    // SAFETY: the asserts above bound every index the strides reach: dst is [m, n] row-major,
+    // a covers m * k floats and b k * n floats in either storage order.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            acc == Accumulate::Yes,
+            a.0.as_ptr(),
+            a_cs,
+            a_rs,
+            b.0.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
