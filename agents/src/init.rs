@@ -11,7 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{Rng, RngExt};
 
-use crate::conv::{Conv, Padding};
+use crate::ops::conv::{Conv, Padding};
 
 /// Gains of the orthogonal initialisation.
 pub struct Gain;

@@ -4,8 +4,8 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 
 use crate::Noise;
-use crate::conv::{Conv, Padding};
 use crate::init::{Gain, Init};
+use crate::ops::conv::{Conv, Padding};
 use crate::reg::BatchNorm;
 
 /// `conv` then, if present, `norm`.

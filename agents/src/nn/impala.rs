@@ -1,18 +1,17 @@
 //! The IMPALA-CNN (Espeholt et al. 2018) as CoinRun uses it.
 
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use super::conv::ConvNorm;
 use crate::Noise;
-use crate::conv::Padding;
 use crate::error::{AgentError, check_sizes};
 use crate::init::Init;
 use crate::obs::ObsFormat;
+use crate::ops::conv::Padding;
+use crate::ops::max_pool::MaxPool;
 
 /// IMPALA-CNN: per depth a stack conv3x3 (same) -> maxpool 3x3 stride 2 (same) -> two residual
 /// blocks (relu, conv, relu, conv, + skip); then flatten and relu. For 64x64x3 input and depths
@@ -84,7 +83,7 @@ pub struct ConvStack {
     /// conv3x3 same, `c_in -> depth`.
     pub conv: ConvNorm,
     /// maxpool 3x3 stride 2, padding 1 (TensorFlow's "same" here).
-    pub pool: MaxPool2d,
+    pub pool: MaxPool,
     /// First residual block.
     pub res1: ResidualBlock,
     /// Second residual block.
@@ -95,10 +94,7 @@ impl ConvStack {
     fn new(c_in: usize, depth: usize, batch_norm: bool, init: &mut Init) -> Self {
         ConvStack {
             conv: ConvNorm::new(c_in, depth, 3, Padding::Same, batch_norm, init),
-            pool: MaxPool2dConfig::new([3, 3])
-                .with_strides([2, 2])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(),
+            pool: MaxPool::new(3, 2, 1),
             res1: ResidualBlock::new(depth, batch_norm, init),
             res2: ResidualBlock::new(depth, batch_norm, init),
         }

@@ -1,16 +1,16 @@
 //! The conv net of the paper's MultiRoom experiments (IBAC-SNI's `torch_rl` model "default2").
 
 use burn::module::Module;
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
 use crate::Noise;
-use crate::conv::{Conv, Padding};
 use crate::error::{AgentError, check_count, check_sizes};
 use crate::init::{Gain, Init};
 use crate::obs::ObsFormat;
+use crate::ops::conv::{Conv, Padding};
+use crate::ops::max_pool::MaxPool;
 use crate::reg::BatchNorm;
 
 /// Smallest grid side the net accepts: 2x2 conv, 2x2 pool, two 2x2 convs need 7 cells.
@@ -52,7 +52,7 @@ impl MultiRoomConfig {
         let mut conv = |c_in, c_out| init.conv2d(c_in, c_out, 2, Padding::Valid, Gain::HIDDEN);
         let convs = vec![conv(obs.channels, c1), conv(c1, c2), conv(c2, c3)];
         let norms = if batch_norm { self.channels.iter().map(|&c| BatchNorm::new(c, init)).collect() } else { vec![] };
-        MultiRoomCnn { convs, pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(), norms }
+        MultiRoomCnn { convs, pool: MaxPool::new(2, 2, 0), norms }
     }
 }
 
@@ -62,7 +62,7 @@ pub struct MultiRoomCnn {
     /// The three 2x2 convolutions.
     pub convs: Vec<Conv>,
     /// Max-pool 2x2 after the first conv.
-    pub pool: MaxPool2d,
+    pub pool: MaxPool,
     /// One batch norm per conv when the regularizer is on, else empty.
     pub norms: Vec<BatchNorm>,
 }

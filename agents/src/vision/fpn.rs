@@ -6,8 +6,8 @@ use burn::tensor::Tensor;
 
 use super::backbone::BackboneConfig;
 use super::boxes::BoxXyxy;
-use crate::conv::{Conv, Padding};
 use crate::init::{Gain, Init};
+use crate::ops::conv::{Conv, Padding};
 
 /// Box side that Mask R-CNN's level rule maps to [`CANONICAL_LEVEL`]: 32 pixels on a 64x64 frame
 /// (Mask R-CNN: 224 on ImageNet-sized images). It keeps about 4 feature cells along each side of a

@@ -1,0 +1,95 @@
+//! The custom max pooling against burn's generic one: outputs and input gradients, including
+//! padded edges, overlapping windows and ties; and thread-count independence of the kernels.
+
+use burn::tensor::module::max_pool2d as burn_max_pool2d;
+use burn::tensor::ops::MaxPoolOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::kernels::{self, PoolGeometry};
+use super::max_pool2d;
+
+/// `(shape, kernel, stride, padding)` cases.
+fn cases() -> Vec<([usize; 4], [usize; 2], [usize; 2], [usize; 2])> {
+    vec![
+        ([3, 4, 9, 8], [3, 3], [2, 2], [1, 1]),   // IMPALA's pool on odd and even sides
+        ([2, 3, 10, 10], [2, 2], [2, 2], [0, 0]), // MultiRoom's
+        ([2, 2, 5, 7], [3, 2], [1, 3], [1, 0]),   // rectangular, overlapping rows
+        ([1, 1, 1, 1], [3, 3], [2, 2], [1, 1]),   // one pixel, all padding around it
+    ]
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().expect("f32 tensor")
+}
+
+#[test]
+fn forward_and_gradient_match_burns_pooling() {
+    let device = Device::flex().autodiff();
+    let mut rng = StdRng::seed_from_u64(5);
+    for (shape, kernel, stride, padding) in cases() {
+        // Values on a coarse grid, so that windows hold ties.
+        let values: Vec<f32> = (0..shape.iter().product()).map(|_| rng.random_range(0..6) as f32).collect();
+        let x_data = TensorData::new(values, shape);
+        let out_shape = [
+            shape[0],
+            shape[1],
+            (shape[2] + 2 * padding[0] - kernel[0]) / stride[0] + 1,
+            (shape[3] + 2 * padding[1] - kernel[1]) / stride[1] + 1,
+        ];
+        let n_out = out_shape.iter().product();
+        let loss_weights = TensorData::new((0..n_out).map(|_| rng.random_range(-1.0f32..1.0)).collect(), out_shape);
+        let run = |ours: bool| {
+            let x = Tensor::<4>::from_data(x_data.clone(), &device).require_grad();
+            let out = if ours {
+                max_pool2d(x.clone(), kernel, stride, padding)
+            } else {
+                burn_max_pool2d(x.clone(), MaxPoolOptions::new(kernel).with_stride(stride).with_padding(padding))
+            };
+            let grads = (out.clone() * Tensor::from_data(loss_weights.clone(), &device)).sum().backward();
+            (to_vec(out.inner()), to_vec(x.grad(&grads).expect("x gradient")))
+        };
+        let ours = run(true);
+        let reference = run(false);
+        assert_eq!(ours, reference, "shape {shape:?} kernel {kernel:?} stride {stride:?} padding {padding:?}");
+    }
+}
+
+#[test]
+fn inference_pooling_matches_training_pooling() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let values: Vec<f32> = (0..2 * 3 * 81).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let x = Tensor::<4>::from_data(TensorData::new(values, [2, 3, 9, 9]), &Device::flex());
+    let eval = max_pool2d(x.clone(), [3, 3], [2, 2], [1, 1]);
+    let train = max_pool2d(Tensor::from_data(x.into_data(), &Device::flex().autodiff()), [3, 3], [2, 2], [1, 1]);
+    assert_eq!(to_vec(eval), to_vec(train.inner()));
+}
+
+#[test]
+fn nan_wins_its_window() {
+    let g = PoolGeometry { planes: 1, input: [2, 2], kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+    let (out, indices) = kernels::forward(&g, &[1.0, f32::NAN, 3.0, 2.0]);
+    assert!(out[0].is_nan());
+    assert_eq!(indices, [1]);
+}
+
+#[test]
+fn kernels_do_not_depend_on_the_thread_count() {
+    let g = PoolGeometry { planes: 37, input: [9, 9], kernel: [3, 3], stride: [2, 2], padding: [1, 1] };
+    let mut rng = StdRng::seed_from_u64(1);
+    let x: Vec<f32> = (0..37 * 81).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let grad: Vec<f32> = (0..37 * 25).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+        pool.install(|| {
+            let (out, indices) = kernels::forward(&g, &x);
+            let dx = kernels::backward(&g, &grad, &indices);
+            (out, indices, dx)
+        })
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        assert!(run(threads) == one, "{threads} threads differ from one");
+    }
+}
