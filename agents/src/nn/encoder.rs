@@ -63,6 +63,7 @@ impl EncoderConfig {
 
 /// An encoder module.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per agent, built once: its size does not matter
 pub enum Encoder {
     /// IMPALA-CNN.
     Impala(ImpalaCnn),

@@ -10,13 +10,22 @@ use rand::{RngExt, SeedableRng};
 use super::kernels::{self, PoolGeometry};
 use super::max_pool2d;
 
-/// `(shape, kernel, stride, padding)` cases.
-fn cases() -> Vec<([usize; 4], [usize; 2], [usize; 2], [usize; 2])> {
+/// One pooling configuration.
+struct Case {
+    shape: [usize; 4],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+}
+
+fn cases() -> Vec<Case> {
+    let case = |shape, kernel, stride, padding| Case { shape, kernel, stride, padding };
     vec![
-        ([3, 4, 9, 8], [3, 3], [2, 2], [1, 1]),   // IMPALA's pool on odd and even sides
-        ([2, 3, 10, 10], [2, 2], [2, 2], [0, 0]), // MultiRoom's
-        ([2, 2, 5, 7], [3, 2], [1, 3], [1, 0]),   // rectangular, overlapping rows
-        ([1, 1, 1, 1], [3, 3], [2, 2], [1, 1]),   // one pixel, all padding around it
+        case([3, 4, 9, 8], [3, 3], [2, 2], [1, 1]), // IMPALA's pool on odd and even sides
+        case([2, 3, 10, 10], [2, 2], [2, 2], [0, 0]), // MultiRoom's
+        case([2, 2, 5, 7], [3, 2], [1, 3], [1, 0]), // rectangular, overlapping rows
+        case([1, 1, 1, 1], [3, 3], [2, 2], [1, 1]), // one pixel, all padding around it
+        case([2, 3, 12, 17], [3, 3], [3, 3], [1, 1]), // stride 3: three column phases
     ]
 }
 
@@ -28,7 +37,7 @@ fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 fn forward_and_gradient_match_burns_pooling() {
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(5);
-    for (shape, kernel, stride, padding) in cases() {
+    for Case { shape, kernel, stride, padding } in cases() {
         // Values on a coarse grid, so that windows hold ties.
         let values: Vec<f32> = (0..shape.iter().product()).map(|_| rng.random_range(0..6) as f32).collect();
         let x_data = TensorData::new(values, shape);
