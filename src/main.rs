@@ -3,7 +3,12 @@
 use clap::Parser;
 use heldout::cli::{Cli, Command};
 
+/// See `heldout_agents::allocator`.
+#[global_allocator]
+static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocator::Allocator;
+
 fn main() -> anyhow::Result<()> {
+    heldout_agents::allocator::retain_freed_memory();
     let cli = Cli::parse();
     match cli.command {
         Command::Train(args) => heldout::cli::train::run(args),

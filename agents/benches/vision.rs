@@ -5,6 +5,10 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The allocator of the `heldout` binary, so that the encoders are measured as they train.
+#[global_allocator]
+static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocator::Allocator;
 use heldout_agents::Noise;
 use heldout_agents::backend::{inference_device, train_device};
 use heldout_agents::init::Init;
@@ -46,6 +50,7 @@ fn init(device: &Device) -> Init {
 }
 
 fn bench(c: &mut Criterion) {
+    heldout_agents::allocator::retain_freed_memory();
     let obs = ObsFormat::rgb(SIZE, SIZE);
     let boxes = objects();
     let mut group = c.benchmark_group("encoders_batch64");

@@ -7,6 +7,10 @@ use heldout_agents::{ActOutput, Agent, AgentConfig, EncoderConfig, ObsFormat, Ob
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+/// The allocator of the `heldout` binary, so that the learner is measured as it trains.
+#[global_allocator]
+static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocator::Allocator;
+
 /// The networks measured.
 #[derive(Debug, Clone, Copy)]
 pub enum Net {
@@ -36,6 +40,7 @@ impl Net {
 /// An agent whose `update` is a single minibatch step, and a random rollout of `samples` (with
 /// random object boxes of 4 to 12 pixels for the vision encoder).
 pub fn workload(net: Net, samples: usize) -> (Agent, Rollout, StdRng) {
+    heldout_agents::allocator::retain_freed_memory();
     let (mut config, obs) = match net {
         Net::Impala => (AgentConfig::coinrun(), ObsFormat::rgb(64, 64)),
         Net::MultiRoom => (AgentConfig::multiroom(), ObsFormat::grid(11, 11, 3)),

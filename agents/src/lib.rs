@@ -17,6 +17,7 @@
 //! `LD_LIBRARY_PATH=V/lib/python3.*/site-packages/torch/lib`.
 
 pub mod agent;
+pub mod allocator;
 pub mod backend;
 pub mod checkpoint;
 pub mod config;
