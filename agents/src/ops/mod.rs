@@ -6,5 +6,8 @@
 //! Each has f32 kernels for flex, an autodiff backward node, and burn's generic ops as the
 //! default body for other backends (LibTorch with the `tch` feature).
 
+// burn 0.22 marks LibTorch deprecated; with the opt-in `tch` feature the extension macros name it.
+#[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod conv;
+#[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod max_pool;

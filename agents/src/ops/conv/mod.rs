@@ -26,7 +26,6 @@ use burn::tensor::Tensor;
 
 /// The stride-1 convolution as a backend operation, with its two backward halves. The default
 /// bodies use burn's generic convolution ops; flex overrides all three.
-#[allow(deprecated)] // the LibTorch route (see below)
 #[backend_extension(Autodiff, Flex, LibTorch: cfg(feature = "tch"))]
 pub trait ConvBackend: burn::backend::Backend {
     /// `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`, `bias` `[c_out]` ->
@@ -64,7 +63,6 @@ pub trait ConvBackend: burn::backend::Backend {
 }
 
 #[cfg(feature = "tch")]
-#[allow(deprecated)] // burn 0.22 marks tch deprecated; it is an opt-in backend here.
 impl ConvBackend for burn::backend::LibTorch {}
 
 /// burn's options for a stride-1, dilation-1, single-group convolution.

@@ -21,7 +21,6 @@ use burn::tensor::{IntDType, Tensor};
 
 /// Max pooling as a backend operation, with indices for its gradient. The default bodies use
 /// burn's generic pooling ops; flex overrides all three.
-#[allow(deprecated)] // the LibTorch route (see below)
 #[backend_extension(Autodiff, Flex, LibTorch: cfg(feature = "tch"))]
 pub trait PoolBackend: burn::backend::Backend {
     /// `x` `[batch, c, h, w]` -> `[batch, c, (h + 2 pad_h - kh) / sh + 1, (w + 2 pad_w - kw) / sw + 1]`.
@@ -61,7 +60,6 @@ pub trait PoolBackend: burn::backend::Backend {
 }
 
 #[cfg(feature = "tch")]
-#[allow(deprecated)] // burn 0.22 marks tch deprecated; it is an opt-in backend here.
 impl PoolBackend for burn::backend::LibTorch {}
 
 /// Max pooling of `x` `[batch, c, h, w]` with `kernel`, `stride` and symmetric `padding` (rows,
