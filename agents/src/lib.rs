@@ -9,7 +9,10 @@
 //! - [`reg`]: dropout, batch norm, the information bottleneck, L2 and cut-outs, each with a
 //!   [`Noise`] switch;
 //! - [`ppo`]: GAE, the losses, the learner;
-//! - [`backend`]: flex (default) or LibTorch (feature `tch`).
+//! - [`backend`]: flex (default) or LibTorch (feature `tch`);
+//! - [`ops`]: the convolution and max pooling every conv net uses, added to burn as backend
+//!   extensions with fast flex kernels (burn-flex's generic ones were most of an update's time);
+//! - [`allocator`]: the allocator heldout's binaries and benchmarks install.
 //!
 //! # The `tch` feature
 //! Needs libtorch 2.9.0: `python3 -m venv V && V/bin/pip install torch==2.9.0`, build with
