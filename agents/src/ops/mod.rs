@@ -11,3 +11,21 @@
 pub mod conv;
 #[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod max_pool;
+
+/// Helpers of the op tests.
+#[cfg(test)]
+mod test_util {
+    use burn::tensor::Tensor;
+    use rand::RngExt;
+    use rand::rngs::StdRng;
+
+    /// `n` values uniform in [-1, 1).
+    pub fn random(n: usize, rng: &mut StdRng) -> Vec<f32> {
+        (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    }
+
+    /// The values of an f32 tensor.
+    pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().expect("f32 tensor")
+    }
+}

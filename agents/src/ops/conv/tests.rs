@@ -4,16 +4,13 @@
 use burn::tensor::module::conv2d as burn_conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 
 use super::kernels::{self, ConvGeometry};
 use super::{Conv, Padding, conv2d};
 use crate::init::Init;
-
-fn random(n: usize, rng: &mut StdRng) -> Vec<f32> {
-    (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
-}
+use crate::ops::test_util::{random, to_vec};
 
 fn geometries() -> Vec<ConvGeometry> {
     let g = |batch, c_in, input, c_out, kernel, padding| ConvGeometry { batch, c_in, input, c_out, kernel, padding };
@@ -33,10 +30,6 @@ fn rel_error(a: &Tensor<4>, b: &Tensor<4>) -> f32 {
     let diff: f32 = (a.clone() - b.clone()).abs().max().into_scalar();
     let scale: f32 = b.clone().abs().max().into_scalar();
     diff / scale.max(1e-6)
-}
-
-fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_into_vec::<f32>().expect("f32 tensor")
 }
 
 #[test]

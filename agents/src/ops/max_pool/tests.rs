@@ -9,6 +9,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::kernels::{self, PoolGeometry};
 use super::max_pool2d;
+use crate::ops::test_util::{random, to_vec};
 
 /// One pooling configuration.
 struct Case {
@@ -29,10 +30,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_into_vec::<f32>().expect("f32 tensor")
-}
-
 #[test]
 fn forward_and_gradient_match_burns_pooling() {
     let device = Device::flex().autodiff();
@@ -48,7 +45,7 @@ fn forward_and_gradient_match_burns_pooling() {
             (shape[3] + 2 * padding[1] - kernel[1]) / stride[1] + 1,
         ];
         let n_out = out_shape.iter().product();
-        let loss_weights = TensorData::new((0..n_out).map(|_| rng.random_range(-1.0f32..1.0)).collect(), out_shape);
+        let loss_weights = TensorData::new(random(n_out, &mut rng), out_shape);
         let run = |ours: bool| {
             let x = Tensor::<4>::from_data(x_data.clone(), &device).require_grad();
             let out = if ours {
@@ -68,7 +65,7 @@ fn forward_and_gradient_match_burns_pooling() {
 #[test]
 fn inference_pooling_matches_training_pooling() {
     let mut rng = StdRng::seed_from_u64(4);
-    let values: Vec<f32> = (0..2 * 3 * 81).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let values = random(2 * 3 * 81, &mut rng);
     let x = Tensor::<4>::from_data(TensorData::new(values, [2, 3, 9, 9]), &Device::flex());
     let eval = max_pool2d(x.clone(), [3, 3], [2, 2], [1, 1]);
     let train = max_pool2d(Tensor::from_data(x.into_data(), &Device::flex().autodiff()), [3, 3], [2, 2], [1, 1]);
@@ -87,8 +84,8 @@ fn nan_wins_its_window() {
 fn kernels_do_not_depend_on_the_thread_count() {
     let g = PoolGeometry { planes: 37, input: [9, 9], kernel: [3, 3], stride: [2, 2], padding: [1, 1] };
     let mut rng = StdRng::seed_from_u64(1);
-    let x: Vec<f32> = (0..37 * 81).map(|_| rng.random_range(-1.0f32..1.0)).collect();
-    let grad: Vec<f32> = (0..37 * 25).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    let x = random(37 * 81, &mut rng);
+    let grad = random(37 * 25, &mut rng);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
         pool.install(|| {
