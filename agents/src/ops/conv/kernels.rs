@@ -3,6 +3,8 @@
 //! uses); every sum has a fixed order, so results do not depend on the number of threads.
 
 use gemm::{Parallelism, gemm};
+
+use super::direct;
 use rayon::prelude::*;
 
 /// Samples whose weight gradients are summed together before the partial sums are added in
@@ -64,11 +66,20 @@ impl ConvGeometry {
     }
 }
 
-/// `output[b] = weight · im2col(x[b]) + bias`: `x` is `[batch, c_in, h, w]`, `weight`
-/// `[c_out, c_in, kh, kw]`, `bias` `[c_out]`; returns `[batch, c_out, out_h, out_w]`.
+/// `output[b] = weight ⋆ x[b] + bias`: `x` is `[batch, c_in, h, w]`, `weight`
+/// `[c_out, c_in, kh, kw]`, `bias` `[c_out]`; returns `[batch, c_out, out_h, out_w]`. The direct
+/// kernel where the CPU has AVX-512, else im2col and gemm.
 pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     check_lengths(g, x, weight);
     assert_eq!(bias.len(), g.c_out, "conv bias length");
+    match direct::available() {
+        true => direct::forward(g, x, weight, Some(bias)),
+        false => im2col_forward(g, x, weight, bias),
+    }
+}
+
+/// [`forward`] by im2col and one gemm per sample.
+pub(super) fn im2col_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
     let mut output = vec![0.0f32; g.batch * g.output_len()];
     output.par_chunks_mut(g.output_len()).zip(x.par_chunks(g.input_len())).for_each_init(Vec::new, |col, (out, x)| {
@@ -81,11 +92,38 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec
     output
 }
 
-/// Gradient of the loss with respect to the input: `col2im(weightᵀ · grad[b])` per sample;
-/// `grad` is `[batch, c_out, out_h, out_w]`, the result `[batch, c_in, h, w]`.
+/// Gradient of the loss with respect to the input; `grad` is `[batch, c_out, out_h, out_w]`,
+/// the result `[batch, c_in, h, w]`. With the direct kernel (AVX-512, padding below the kernel):
+/// the convolution of `grad` with the weight's channels swapped and its kernel turned by 180
+/// degrees, padded by `kernel - 1 - padding`; else `col2im(weightᵀ · grad[b])` per sample.
 pub fn input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
     assert_eq!(weight.len(), g.c_out * g.patch_len(), "conv weight length");
     assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
+    let [kh, kw] = g.kernel;
+    if !direct::available() || g.padding[0] >= kh || g.padding[1] >= kw {
+        return im2col_input_grad(g, weight, grad);
+    }
+    let transposed = ConvGeometry {
+        batch: g.batch,
+        c_in: g.c_out,
+        input: g.output(),
+        c_out: g.c_in,
+        kernel: g.kernel,
+        padding: [kh - 1 - g.padding[0], kw - 1 - g.padding[1]],
+    };
+    // [c_out, c_in, kh, kw] -> [c_in, c_out, kh, kw], each kernel reversed.
+    let mut turned = vec![0.0f32; weight.len()];
+    for (o, filters) in weight.chunks_exact(g.c_in * kh * kw).enumerate() {
+        for (i, kernel) in filters.chunks_exact(kh * kw).enumerate() {
+            let dst = &mut turned[(i * g.c_out + o) * kh * kw..][..kh * kw];
+            dst.iter_mut().zip(kernel.iter().rev()).for_each(|(d, &v)| *d = v);
+        }
+    }
+    direct::forward(&transposed, grad, &turned, None)
+}
+
+/// [`input_grad`] by gemm and col2im.
+pub(super) fn im2col_input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
     let mut dx = vec![0.0f32; g.batch * g.input_len()];
     dx.par_chunks_mut(g.input_len()).zip(grad.par_chunks(g.output_len())).for_each_init(

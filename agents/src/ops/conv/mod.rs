@@ -12,6 +12,7 @@
 //! [`Conv`] is the layer; [`conv2d`] the tensor function.
 
 mod autodiff;
+mod direct;
 mod flex;
 mod kernels;
 mod layer;

@@ -112,3 +112,28 @@ fn layer_pads_as_configured() {
     assert_eq!(same.forward(x.clone()).dims(), [2, 5, 9, 7]);
     assert_eq!(valid.forward(x).dims(), [2, 5, 8, 6]);
 }
+
+#[test]
+fn direct_and_im2col_paths_agree() {
+    // On a CPU without AVX-512 `forward` is the im2col path itself and there is nothing to compare.
+    if !super::direct::available() {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(11);
+    for g in geometries() {
+        let x = random(g.batch * g.c_in * g.input[0] * g.input[1], &mut rng);
+        let w = random(g.c_out * g.c_in * g.kernel[0] * g.kernel[1], &mut rng);
+        let b = random(g.c_out, &mut rng);
+        let [out_h, out_w] = g.output();
+        let grad = random(g.batch * g.c_out * out_h * out_w, &mut rng);
+        let pairs = [
+            ("forward", kernels::forward(&g, &x, &w, &b), kernels::im2col_forward(&g, &x, &w, &b)),
+            ("input gradient", kernels::input_grad(&g, &w, &grad), kernels::im2col_input_grad(&g, &w, &grad)),
+        ];
+        for (name, direct, im2col) in pairs {
+            let scale = im2col.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+            let diff = direct.iter().zip(&im2col).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff / scale < 1e-5, "{name} differs by {diff} (scale {scale}) for {g:?}");
+        }
+    }
+}
