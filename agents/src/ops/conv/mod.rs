@@ -4,8 +4,10 @@
 //! the gradients through a transposed convolution and a convolution with swapped batch and
 //! channel axes; for the IMPALA-CNN update that was about 70 % of the time. This module adds the
 //! operation to burn as a backend extension ([`ConvBackend`]):
-//! - flex: im2col and one gemm per sample, NCHW in and out, no layout copies; the gradients by
-//!   the same gemms transposed (`kernels`), samples in parallel with a fixed summation order;
+//! - flex: where the CPU has AVX-512, a direct convolution for the forward pass and (with the
+//!   kernel turned) the input gradient (`direct`); otherwise im2col and one gemm per sample; the
+//!   weight gradient by im2col and gemm (`kernels`). NCHW in and out, no layout copies, samples
+//!   in parallel with a fixed summation order;
 //! - autodiff: a backward node that calls those gradient kernels;
 //! - LibTorch (feature `tch`): burn's own convolution ops, which LibTorch already does well.
 //!
