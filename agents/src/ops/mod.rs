@@ -13,6 +13,14 @@ pub mod conv;
 #[cfg_attr(feature = "tch", allow(deprecated))]
 pub mod max_pool;
 
+use burn::backend::flex::FlexTensor;
+use burn::tensor::{Element, TensorData};
+
+/// A contiguous flex tensor owning `values` in `shape`: how the flex kernels return results.
+fn flex_tensor<E: Element, const D: usize>(values: Vec<E>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
 /// Helpers of the op tests.
 #[cfg(test)]
 mod test_util {

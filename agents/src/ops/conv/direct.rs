@@ -32,24 +32,25 @@ pub fn available() -> bool {
 /// given. Panics unless [`available`].
 pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     assert!(available(), "the direct convolution needs AVX-512");
-    let [out_h, out_w] = g.output();
     let layout = PaddedLayout::new(g);
     let blocked = block_weights(g, weight);
     let mut bias_blocked = vec![0.0f32; g.c_out.div_ceil(CHANNELS) * CHANNELS];
     if let Some(bias) = bias {
         bias_blocked[..g.c_out].copy_from_slice(bias);
     }
-    let (in_len, out_len) = (g.c_in * g.input[0] * g.input[1], g.c_out * out_h * out_w);
-    let mut output = vec![0.0f32; g.batch * out_len];
-    output.par_chunks_mut(out_len).zip(x.par_chunks(in_len)).for_each_init(Vec::new, |padded, (out, x)| {
-        layout.pad(g, x, padded);
-        // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
-        // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
-        #[cfg(target_arch = "x86_64")]
-        unsafe {
-            convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
-        }
-    });
+    let mut output = vec![0.0f32; g.batch * g.output_len()];
+    output.par_chunks_mut(g.output_len()).zip(x.par_chunks(g.input_len())).for_each_init(
+        Vec::new,
+        |padded, (out, x)| {
+            layout.pad(g, x, padded);
+            // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
+            // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
+            }
+        },
+    );
     output
 }
 

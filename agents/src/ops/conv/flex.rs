@@ -4,10 +4,11 @@
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::ModuleOps;
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
 
 use super::kernels::{self, ConvGeometry};
 use super::{ConvBackend, options};
+use crate::ops::flex_tensor as tensor;
 
 impl ConvBackend for Flex {
     fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: [usize; 2]) -> FlexTensor {
@@ -58,8 +59,4 @@ fn geometry(x: &FlexTensor, weight: &FlexTensor, padding: [usize; 2]) -> ConvGeo
     let (xs, ws) = (x.layout().shape(), weight.layout().shape());
     assert!(xs.len() == 4 && ws.len() == 4 && xs[1] == ws[1], "conv shapes {xs:?} and {ws:?}");
     ConvGeometry { batch: xs[0], c_in: xs[1], input: [xs[2], xs[3]], c_out: ws[0], kernel: [ws[2], ws[3]], padding }
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

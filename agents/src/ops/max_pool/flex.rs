@@ -4,10 +4,11 @@
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::ModuleOps;
-use burn::tensor::{DType, IntDType, TensorData};
+use burn::tensor::{DType, IntDType};
 
 use super::PoolBackend;
 use super::kernels::{self, PoolGeometry};
+use crate::ops::flex_tensor;
 
 impl PoolBackend for Flex {
     fn max_pool(x: FlexTensor, kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> FlexTensor {
@@ -29,7 +30,7 @@ impl PoolBackend for Flex {
         let x = x.to_contiguous();
         let (out, indices) = kernels::forward(&g, x.storage());
         let shape = [batch, channels, out_h, out_w];
-        (FlexTensor::from_data(TensorData::new(out, shape)), FlexTensor::from_data(TensorData::new(indices, shape)))
+        (flex_tensor(out, shape), flex_tensor(indices, shape))
     }
 
     fn max_pool_input_grad(
@@ -47,7 +48,7 @@ impl PoolBackend for Flex {
         let (g, [batch, channels]) = geometry(&x, kernel, stride, padding);
         let (grad, indices) = (grad.to_contiguous(), indices.to_contiguous());
         let dx = kernels::backward(&g, grad.storage(), indices.storage());
-        FlexTensor::from_data(TensorData::new(dx, [batch, channels, g.input[0], g.input[1]]))
+        flex_tensor(dx, [batch, channels, g.input[0], g.input[1]])
     }
 }
 
