@@ -7,9 +7,8 @@
 //! (1.0 s), so the weight gradient keeps that path. On MultiRoom's narrow maps (rows of 1-10
 //! pixels, most of the 16 lanes idle) the two paths measured within the machine's noise.
 
-use rayon::prelude::*;
-
 use super::kernels::ConvGeometry;
+use crate::ops::par_chunks_zeroed;
 
 /// Output pixels per register (AVX-512: 16 f32).
 const LANES: usize = 16;
@@ -38,20 +37,15 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
     if let Some(bias) = bias {
         bias_blocked[..g.c_out].copy_from_slice(bias);
     }
-    let mut output = vec![0.0f32; g.batch * g.output_len()];
-    output.par_chunks_mut(g.output_len()).zip(x.par_chunks(g.input_len())).for_each_init(
-        Vec::new,
-        |padded, (out, x)| {
-            layout.pad(g, x, padded);
-            // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
-            // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
-            #[cfg(target_arch = "x86_64")]
-            unsafe {
-                convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
-            }
-        },
-    );
-    output
+    par_chunks_zeroed(g.batch * g.output_len(), g.output_len(), Vec::new, |padded, b, out| {
+        layout.pad(g, &x[b * g.input_len()..][..g.input_len()], padded);
+        // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
+        // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
+        }
+    })
 }
 
 /// Where a sample's zero-padded input lives: `[c_in, rows, row_len]`, each row long enough for

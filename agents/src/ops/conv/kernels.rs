@@ -4,8 +4,10 @@
 
 use gemm::{Parallelism, gemm};
 
-use super::direct;
 use rayon::prelude::*;
+
+use super::direct;
+use crate::ops::par_chunks_zeroed;
 
 /// Samples whose weight gradients are summed together before the partial sums are added in
 /// order: fixed, so the sum's rounding does not depend on how rayon splits the batch.
@@ -81,15 +83,13 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec
 /// [`forward`] by im2col and one gemm per sample.
 pub(super) fn im2col_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
-    let mut output = vec![0.0f32; g.batch * g.output_len()];
-    output.par_chunks_mut(g.output_len()).zip(x.par_chunks(g.input_len())).for_each_init(Vec::new, |col, (out, x)| {
-        let patches = patches(g, x, col);
+    par_chunks_zeroed(g.batch * g.output_len(), g.output_len(), Vec::new, |col, b, out| {
+        let patches = patches(g, &x[b * g.input_len()..][..g.input_len()], col);
         matmul(out, [g.c_out, n, k], (weight, Stored::AsIs), (patches, Stored::AsIs), Accumulate::No);
         for (row, &b) in out.chunks_exact_mut(n).zip(bias) {
             row.iter_mut().for_each(|v| *v += b);
         }
-    });
-    output
+    })
 }
 
 /// Gradient of the loss with respect to the input; `grad` is `[batch, c_out, out_h, out_w]`,
@@ -125,21 +125,17 @@ pub fn input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
 /// [`input_grad`] by gemm and col2im.
 pub(super) fn im2col_input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
-    let mut dx = vec![0.0f32; g.batch * g.input_len()];
-    dx.par_chunks_mut(g.input_len()).zip(grad.par_chunks(g.output_len())).for_each_init(
-        Vec::new,
-        |dcol: &mut Vec<f32>, (dx, grad)| {
-            let dims = [k, n, g.c_out];
-            if g.is_pointwise() {
-                matmul(dx, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
-            } else {
-                dcol.resize(k * n, 0.0);
-                matmul(dcol, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
-                col2im(g, dcol.as_mut_slice(), dx);
-            }
-        },
-    );
-    dx
+    par_chunks_zeroed(g.batch * g.input_len(), g.input_len(), Vec::new, |dcol: &mut Vec<f32>, b, dx| {
+        let grad = &grad[b * g.output_len()..][..g.output_len()];
+        let dims = [k, n, g.c_out];
+        if g.is_pointwise() {
+            matmul(dx, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
+        } else {
+            dcol.resize(k * n, 0.0);
+            matmul(dcol, dims, (weight, Stored::Transposed), (grad, Stored::AsIs), Accumulate::No);
+            col2im(g, dcol.as_mut_slice(), dx);
+        }
+    })
 }
 
 /// Gradients of the loss with respect to the weight (`Σ_b grad[b] · im2col(x[b])ᵀ`,

@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+use crate::ops::par_chunks_zeroed;
+
 /// Geometry of a max pooling with symmetric padding (padded cells never win), no dilation,
 /// output size rounded down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +130,16 @@ pub fn forward(g: &PoolGeometry, x: &[f32]) -> (Vec<f32>, Vec<i32>) {
 pub fn backward(g: &PoolGeometry, grad: &[f32], indices: &[i32]) -> Vec<f32> {
     assert_eq!(grad.len(), g.planes * g.output_len(), "max pool output gradient length");
     assert_eq!(indices.len(), grad.len(), "max pool indices length");
-    let mut dx = vec![0.0f32; g.planes * g.input_len()];
-    dx.par_chunks_mut(g.input_len())
-        .zip(grad.par_chunks(g.output_len()))
-        .zip(indices.par_chunks(g.output_len()))
-        .for_each(|((dx, grad), indices)| {
+    let out_len = g.output_len();
+    par_chunks_zeroed(
+        g.planes * g.input_len(),
+        g.input_len(),
+        || (),
+        |_, plane, dx| {
+            let (grad, indices) = (&grad[plane * out_len..][..out_len], &indices[plane * out_len..][..out_len]);
             for (&gr, &i) in grad.iter().zip(indices) {
                 dx[i as usize] += gr;
             }
-        });
-    dx
+        },
+    )
 }
