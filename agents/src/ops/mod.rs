@@ -39,19 +39,37 @@ fn par_chunks_zeroed<T, S>(
 where
     T: Copy + Default + Send,
 {
+    let zero_then_fill = |scratch: &mut S, i, chunk: &mut [MaybeUninit<T>]| {
+        chunk.fill(MaybeUninit::new(T::default()));
+        // SAFETY: every element of `chunk` was initialised on the line above, and
+        // `MaybeUninit<T>` has the layout of `T`.
+        fill(scratch, i, unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) });
+    };
+    // SAFETY: `zero_then_fill` initialises every element of each chunk.
+    unsafe { par_chunks_written(len, chunk_len, init, zero_then_fill) }
+}
+
+/// [`par_chunks_zeroed`] without the zeroing, for kernels that write every output value.
+///
+/// # Safety
+/// `fill` must initialise every element of the chunk it is handed.
+unsafe fn par_chunks_written<T, S>(
+    len: usize,
+    chunk_len: usize,
+    init: impl Fn() -> S + Sync + Send,
+    fill: impl Fn(&mut S, usize, &mut [MaybeUninit<T>]) + Sync + Send,
+) -> Vec<T>
+where
+    T: Send,
+{
     let mut values = Vec::with_capacity(len);
-    values.spare_capacity_mut()[..len].par_chunks_mut(chunk_len.max(1)).enumerate().for_each_init(
-        init,
-        |scratch, (i, chunk)| {
-            chunk.fill(MaybeUninit::new(T::default()));
-            // SAFETY: every element of `chunk` was initialised on the line above, and
-            // `MaybeUninit<T>` has the layout of `T`.
-            let chunk = unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) };
-            fill(scratch, i, chunk);
-        },
-    );
-    // SAFETY: the chunks cover the first `len` elements, each initialised above (a panic in
-    // `fill` propagates before this line, leaving the vector empty).
+    values.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk_len.max(1))
+        .enumerate()
+        .for_each_init(init, |scratch, (i, chunk)| fill(scratch, i, chunk));
+    // SAFETY: the chunks cover the first `len` elements, each initialised by `fill` (the
+    // caller's contract; a panic in `fill` propagates before this line, leaving the vector
+    // empty).
     unsafe { values.set_len(len) };
     values
 }

@@ -2,18 +2,19 @@
 //! 16 pixels of 8 output channels are accumulated in registers over every input channel and
 //! kernel offset (two output rows share each broadcast weight). Used for the forward pass and,
 //! with the kernel turned, the input gradient: the IMPALA-CNN update at batch 256 on one thread
-//! went from 0.82-0.90 s (im2col + gemm) to 0.67-0.72 s. A direct weight gradient (accumulating
-//! over pixels in vectors, then summing the lanes) measured slower than im2col + gemm
-//! (1.0 s), so the weight gradient keeps that path. On MultiRoom's narrow maps (rows of 1-10
-//! pixels, most of the 16 lanes idle) the two paths measured within the machine's noise.
+//! went from 0.82-0.90 s (im2col + gemm) to 0.67-0.72 s. The weight gradient has its own direct
+//! kernel (`weight_grad`). On MultiRoom's narrow maps (rows of 1-10 pixels, most of the 16 lanes
+//! idle) the direct and im2col paths measured within the machine's noise.
+
+use std::mem::MaybeUninit;
 
 use super::kernels::ConvGeometry;
-use crate::ops::par_chunks_zeroed;
+use crate::ops::par_chunks_written;
 
 /// Output pixels per register (AVX-512: 16 f32).
-const LANES: usize = 16;
+pub(super) const LANES: usize = 16;
 /// Output channels accumulated together.
-const CHANNELS: usize = 8;
+pub(super) const CHANNELS: usize = 8;
 
 /// Whether this CPU runs the direct kernel.
 pub fn available() -> bool {
@@ -37,7 +38,8 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
     if let Some(bias) = bias {
         bias_blocked[..g.c_out].copy_from_slice(bias);
     }
-    par_chunks_zeroed(g.batch * g.output_len(), g.output_len(), Vec::new, |padded, b, out| {
+    let write_sample = |padded: &mut Vec<f32>, b: usize, out: &mut [MaybeUninit<f32>]| {
+        padded.resize(layout.sample_len(g), 0.0);
         layout.pad(g, &x[b * g.input_len()..][..g.input_len()], padded);
         // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
         // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
@@ -45,33 +47,49 @@ pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>
         unsafe {
             convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
         }
-    })
+    };
+    // SAFETY: `convolve_sample` writes every value of its sample's output.
+    unsafe { par_chunks_written(g.batch * g.output_len(), g.output_len(), Vec::new, write_sample) }
 }
 
 /// Where a sample's zero-padded input lives: `[c_in, rows, row_len]`, each row long enough for
 /// the last 16-pixel chunk's reads.
-struct PaddedLayout {
-    rows: usize,
-    row_len: usize,
+pub(super) struct PaddedLayout {
+    /// Rows of each channel: height plus the padding above and below.
+    pub rows: usize,
+    /// Floats per row.
+    pub row_len: usize,
 }
 
 impl PaddedLayout {
-    fn new(g: &ConvGeometry) -> Self {
+    pub(super) fn new(g: &ConvGeometry) -> Self {
         let out_w = g.output()[1];
         let rows = g.input[0] + 2 * g.padding[0];
         let row_len = (g.input[1] + 2 * g.padding[1]).max(out_w.div_ceil(LANES) * LANES + g.kernel[1] - 1);
         PaddedLayout { rows, row_len }
     }
 
-    /// Copies sample `x` `[c_in, h, w]` into `padded`, zeros around it.
-    fn pad(&self, g: &ConvGeometry, x: &[f32], padded: &mut Vec<f32>) {
-        let [h, w] = g.input;
-        padded.clear();
-        padded.resize(g.c_in * self.rows * self.row_len, 0.0);
-        for (c, plane) in x.chunks_exact(h * w).enumerate() {
-            for (r, row) in plane.chunks_exact(w).enumerate() {
-                let start = (c * self.rows + r + g.padding[0]) * self.row_len + g.padding[1];
-                padded[start..start + w].copy_from_slice(row);
+    /// Floats of one padded sample.
+    pub(super) fn sample_len(&self, g: &ConvGeometry) -> usize {
+        g.c_in * self.rows * self.row_len
+    }
+
+    /// Writes sample `x` `[c_in, h, w]` into `padded` ([`Self::sample_len`] floats), zeros
+    /// around it: each value written once.
+    pub(super) fn pad(&self, g: &ConvGeometry, x: &[f32], padded: &mut [f32]) {
+        let ([h, w], [pad_h, pad_w]) = (g.input, g.padding);
+        assert_eq!(padded.len(), self.sample_len(g), "padded sample length");
+        for (plane, padded) in x.chunks_exact(h * w).zip(padded.chunks_exact_mut(self.rows * self.row_len)) {
+            let (above, rest) = padded.split_at_mut(pad_h * self.row_len);
+            let (inside, below) = rest.split_at_mut(h * self.row_len);
+            above.fill(0.0);
+            below.fill(0.0);
+            for (row, padded) in plane.chunks_exact(w).zip(inside.chunks_exact_mut(self.row_len)) {
+                let (left, rest) = padded.split_at_mut(pad_w);
+                let (middle, right) = rest.split_at_mut(w);
+                left.fill(0.0);
+                middle.copy_from_slice(row);
+                right.fill(0.0);
             }
         }
     }
@@ -107,11 +125,11 @@ unsafe fn convolve_sample(
     padded: &[f32],
     blocked: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
 ) {
     let out_h = g.output()[0];
     let taps = g.c_in * g.kernel[0] * g.kernel[1];
-    assert_eq!(padded.len(), g.c_in * layout.rows * layout.row_len);
+    assert_eq!(padded.len(), layout.sample_len(g));
     assert_eq!(blocked.len(), g.c_out.div_ceil(CHANNELS) * taps * CHANNELS);
     assert_eq!(bias.len(), g.c_out.div_ceil(CHANNELS) * CHANNELS);
     assert_eq!(out.len(), g.c_out * out_h * g.output()[1]);
@@ -147,11 +165,11 @@ unsafe fn convolve_rows<const ROWS: usize>(
     padded: &[f32],
     blocked: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [MaybeUninit<f32>],
     block: usize,
     oh: usize,
 ) {
-    use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps};
+    use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps};
 
     let ([kh, kw], [out_h, out_w]) = (g.kernel, g.output());
     let taps = g.c_in * kh * kw;
@@ -185,13 +203,14 @@ unsafe fn convolve_rows<const ROWS: usize>(
             }
         }
         let n = LANES.min(out_w - c0);
-        let mut lanes = [0.0f32; LANES];
+        let mask = (u32::MAX >> (32 - n)) as u16;
         for (o, acc) in acc.iter().take(channels).enumerate() {
             for (r, a) in acc.iter().enumerate() {
-                // SAFETY: `lanes` holds 16 floats.
-                unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), *a) };
                 let co = block * CHANNELS + o;
-                out[(co * out_h + oh + r) * out_w + c0..][..n].copy_from_slice(&lanes[..n]);
+                let row = &mut out[(co * out_h + oh + r) * out_w + c0..][..n];
+                // SAFETY: the n unmasked lanes go to the n values of `row`; the others are
+                // not written.
+                unsafe { _mm512_mask_storeu_ps(row.as_mut_ptr().cast(), mask, *a) };
             }
         }
     }

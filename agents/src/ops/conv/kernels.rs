@@ -6,7 +6,7 @@ use gemm::{Parallelism, gemm};
 
 use rayon::prelude::*;
 
-use super::direct;
+use super::{direct, weight_grad};
 use crate::ops::par_chunks_zeroed;
 
 /// Samples whose weight gradients are summed together before the partial sums are added in
@@ -139,47 +139,76 @@ pub(super) fn im2col_input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) 
 }
 
 /// Gradients of the loss with respect to the weight (`Σ_b grad[b] · im2col(x[b])ᵀ`,
-/// `[c_out, c_in, kh, kw]`) and the bias (`[c_out]`).
+/// `[c_out, c_in, kh, kw]`) and the bias (`[c_out]`). Each group of
+/// `SAMPLES_PER_PARTIAL_SUM` samples is one task; the groups' sums are added in order. The
+/// direct kernel where the CPU has AVX-512, else im2col and gemm.
 pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    param_grads_by(g, x, grad, direct::available())
+}
+
+/// [`param_grads`] by im2col and gemm (the tests compare the two paths).
+#[cfg(test)]
+pub(super) fn im2col_param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    param_grads_by(g, x, grad, false)
+}
+
+/// [`param_grads`] with the direct weight gradient or, when `direct` is false, im2col and gemm.
+fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: bool) -> (Vec<f32>, Vec<f32>) {
     assert_eq!(x.len(), g.batch * g.input_len(), "conv input length");
     assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
-    let (k, n) = (g.patch_len(), g.pixels());
-    // Per sample dWᵀ [k, c_out] += im2col [k, n] · gradᵀ [n, c_out]: with the small output
-    // gradient transposed (rather than the large im2col matrix) gemm reads both operands in
-    // their fast order, 3x faster than dW = grad · im2colᵀ (measured with a one-off timing of
-    // gemm alone on the IMPALA-CNN's shapes, not kept).
     let partials: Vec<(Vec<f32>, Vec<f32>)> = x
         .par_chunks(SAMPLES_PER_PARTIAL_SUM * g.input_len())
         .zip(grad.par_chunks(SAMPLES_PER_PARTIAL_SUM * g.output_len()))
         .map_init(
-            || (Vec::new(), vec![0.0f32; n * g.c_out]),
-            |(col, grad_t), (xs, grads)| {
-                let mut dw_t = vec![0.0f32; k * g.c_out];
-                let mut db = vec![0.0f32; g.c_out];
-                for (x, grad) in xs.chunks_exact(g.input_len()).zip(grads.chunks_exact(g.output_len())) {
-                    let patches = patches(g, x, col);
-                    for (p, pixel) in grad_t.chunks_exact_mut(g.c_out).enumerate() {
-                        pixel.iter_mut().zip(grad[p..].iter().step_by(n)).for_each(|(t, &v)| *t = v);
+            || (weight_grad::Scratch::default(), Vec::new(), Vec::new()),
+            |(scratch, col, grad_t), (xs, grads)| {
+                let dw = match direct {
+                    true => weight_grad::weight_grad(g, xs, grads, scratch),
+                    false => im2col_weight_grad(g, xs, grads, col, grad_t),
+                };
+                let db = grads.chunks_exact(g.output_len()).fold(vec![0.0f32; g.c_out], |mut db, grad| {
+                    for (d, plane) in db.iter_mut().zip(grad.chunks_exact(g.pixels())) {
+                        *d += lane_sum(plane);
                     }
-                    let dims = [k, g.c_out, n];
-                    matmul(&mut dw_t, dims, (patches, Stored::AsIs), (grad_t, Stored::AsIs), Accumulate::Yes);
-                    for (d, row) in db.iter_mut().zip(grad.chunks_exact(n)) {
-                        *d += lane_sum(row);
-                    }
-                }
-                (dw_t, db)
+                    db
+                });
+                (dw, db)
             },
         )
         .collect();
     let mut sums = partials.into_iter();
-    let (mut dw_t, mut db) = sums.next().unwrap_or_else(|| (vec![0.0; k * g.c_out], vec![0.0; g.c_out]));
+    let (mut dw, mut db) = sums.next().unwrap_or_else(|| (vec![0.0; g.c_out * g.patch_len()], vec![0.0; g.c_out]));
     for (pw, pb) in sums {
-        dw_t.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
+        dw.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
         db.iter_mut().zip(&pb).for_each(|(a, b)| *a += b);
     }
-    // [k, c_out] -> [c_out, k], the weight's layout.
-    let dw = (0..g.c_out).flat_map(|c| dw_t.iter().skip(c).step_by(g.c_out).copied()).collect();
     (dw, db)
+}
+
+/// The weight gradient `[c_out, c_in * kh * kw]` of samples `xs` given their output gradients
+/// `grads`, by im2col and gemm: `dWᵀ [k, c_out] += im2col [k, n] · gradᵀ [n, c_out]` per sample.
+/// With the small output gradient transposed (rather than the large im2col matrix) gemm reads
+/// both operands in their fast order, 3x faster than `dW = grad · im2colᵀ` (measured with a
+/// one-off timing of gemm alone on the IMPALA-CNN's shapes, not kept).
+fn im2col_weight_grad(
+    g: &ConvGeometry,
+    xs: &[f32],
+    grads: &[f32],
+    col: &mut Vec<f32>,
+    grad_t: &mut Vec<f32>,
+) -> Vec<f32> {
+    let (k, n) = (g.patch_len(), g.pixels());
+    grad_t.resize(n * g.c_out, 0.0);
+    let mut dw_t = vec![0.0f32; k * g.c_out];
+    for (x, grad) in xs.chunks_exact(g.input_len()).zip(grads.chunks_exact(g.output_len())) {
+        let patches = patches(g, x, col);
+        for (p, pixel) in grad_t.chunks_exact_mut(g.c_out).enumerate() {
+            pixel.iter_mut().zip(grad[p..].iter().step_by(n)).for_each(|(t, &v)| *t = v);
+        }
+        matmul(&mut dw_t, [k, g.c_out, n], (patches, Stored::AsIs), (grad_t, Stored::AsIs), Accumulate::Yes);
+    }
+    // [k, c_out] -> [c_out, k], the weight's layout.
+    (0..g.c_out).flat_map(|c| dw_t.iter().skip(c).step_by(g.c_out).copied()).collect()
 }
 
 /// The sum of `values` in 16 interleaved partial sums added at the end: a fixed order (so the

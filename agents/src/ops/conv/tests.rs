@@ -22,6 +22,7 @@ fn geometries() -> Vec<ConvGeometry> {
         g(2, 3, [3, 2], 2, [5, 5], [2, 2]),   // kernel wider than the input: clipped column ranges
         g(1, 2, [1, 1], 3, [3, 3], [1, 1]),   // one pixel
         g(2, 2, [4, 6], 3, [3, 1], [1, 0]),   // rectangular kernel, padding on rows only
+        g(3, 2, [5, 37], 9, [3, 3], [1, 1]),  // rows of 2 full and 1 partial 16-pixel chunks, 8 + 1 channels
     ]
 }
 
@@ -129,6 +130,7 @@ fn direct_and_im2col_paths_agree() {
         let pairs = [
             ("forward", kernels::forward(&g, &x, &w, &b), kernels::im2col_forward(&g, &x, &w, &b)),
             ("input gradient", kernels::input_grad(&g, &w, &grad), kernels::im2col_input_grad(&g, &w, &grad)),
+            ("weight gradient", kernels::param_grads(&g, &x, &grad).0, kernels::im2col_param_grads(&g, &x, &grad).0),
         ];
         for (name, direct, im2col) in pairs {
             let scale = im2col.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
