@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 
 use crate::Noise;
 use crate::init::{Gain, Init};
-use crate::ops::conv::{Conv, Padding};
+use crate::ops::conv::{Conv, Input, Padding};
 use crate::reg::BatchNorm;
 
 /// `conv` then, if present, `norm`.
@@ -26,9 +26,10 @@ impl ConvNorm {
         }
     }
 
-    /// The convolution, then the batch norm in mode `noise`.
-    pub fn forward(&self, x: Tensor<4>, noise: Noise) -> Tensor<4> {
-        let x = self.conv.forward(x);
+    /// The convolution of `x` (or of `relu(x)`, fused, per `input`), then the batch norm in
+    /// mode `noise`.
+    pub fn forward(&self, x: Tensor<4>, input: Input, noise: Noise) -> Tensor<4> {
+        let x = self.conv.forward_from(x, input);
         match &self.norm {
             Some(norm) => norm.forward(x, noise),
             None => x,

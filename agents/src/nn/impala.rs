@@ -10,7 +10,7 @@ use crate::Noise;
 use crate::error::{AgentError, check_sizes};
 use crate::init::Init;
 use crate::obs::ObsFormat;
-use crate::ops::conv::Padding;
+use crate::ops::conv::{Input, Padding};
 use crate::ops::max_pool::MaxPool;
 
 /// IMPALA-CNN: per depth a stack conv3x3 (same) -> maxpool 3x3 stride 2 (same) -> two residual
@@ -103,14 +103,14 @@ impl ConvStack {
     /// `[batch, c_in, h, w]` -> `[batch, depth, ceil(h/2), ceil(w/2)]` (the vision backbone reads
     /// each stack's output as one pyramid level).
     pub fn forward(&self, x: Tensor<4>, noise: Noise) -> Tensor<4> {
-        let x = self.conv.forward(x, noise); // [batch, depth, h, w]
+        let x = self.conv.forward(x, Input::AsIs, noise); // [batch, depth, h, w]
         let x = self.pool.forward(x); // [batch, depth, ceil(h/2), ceil(w/2)]
         let x = self.res1.forward(x, noise);
         self.res2.forward(x, noise)
     }
 }
 
-/// `x + conv(relu(conv(relu(x))))`.
+/// `x + conv(relu(conv(relu(x))))`, the relus fused into the convolutions.
 #[derive(Module, Debug)]
 pub struct ResidualBlock {
     /// First conv3x3.
@@ -128,8 +128,8 @@ impl ResidualBlock {
     }
 
     fn forward(&self, x: Tensor<4>, noise: Noise) -> Tensor<4> {
-        let y = self.conv1.forward(relu(x.clone()), noise);
-        let y = self.conv2.forward(relu(y), noise);
+        let y = self.conv1.forward(x.clone(), Input::Relu, noise);
+        let y = self.conv2.forward(y, Input::Relu, noise);
         x + y
     }
 }

@@ -9,7 +9,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 
-use super::ConvBackend;
+use super::{ConvBackend, Input};
 
 impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
     fn conv_forward(
@@ -17,6 +17,7 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         padding: [usize; 2],
+        input: Input,
     ) -> FloatTensor<Self> {
         match ConvBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
@@ -25,10 +26,11 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
                     weight: prep.checkpoint(&weight),
                     bias: prep.checkpoint(&bias),
                     padding,
+                    input,
                 };
                 prep.finish(
                     state,
-                    B::conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), padding),
+                    B::conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), padding, input),
                 )
             }
             OpsKind::UnTracked(prep) => prep.finish(B::conv_forward(
@@ -36,6 +38,7 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
                 weight.into_primitive(),
                 bias.into_primitive(),
                 padding,
+                input,
             )),
         }
     }
@@ -45,13 +48,14 @@ impl<B: ConvBackend, C: CheckpointStrategy> ConvBackend for Autodiff<B, C> {
 #[derive(Debug)]
 struct ConvBackward;
 
-/// What the backward step needs: the checkpointed inputs and the padding.
+/// What the backward step needs: the checkpointed inputs, the padding and what was read of `x`.
 #[derive(Debug, Clone)]
 struct ConvState {
     x: NodeId,
     weight: NodeId,
     bias: NodeId,
     padding: [usize; 2],
+    input: Input,
 }
 
 impl<B: ConvBackend> Backward<B, 3> for ConvBackward {
@@ -66,11 +70,11 @@ impl<B: ConvBackend> Backward<B, 3> for ConvBackward {
         let bias: FloatTensor<B> = checkpointer.retrieve_node_output(state.bias);
 
         if let Some(node) = node_x {
-            let dx = B::conv_input_grad(x.clone(), weight.clone(), grad.clone(), state.padding);
+            let dx = B::conv_input_grad(x.clone(), weight.clone(), grad.clone(), state.padding, state.input);
             grads.register::<B>(node.id, dx);
         }
         if node_weight.is_some() || node_bias.is_some() {
-            let (dw, db) = B::conv_param_grads(x, weight, bias, grad, state.padding);
+            let (dw, db) = B::conv_param_grads(x, weight, bias, grad, state.padding, state.input);
             if let Some(node) = node_weight {
                 grads.register::<B>(node.id, dw);
             }

@@ -8,6 +8,7 @@
 
 use std::mem::MaybeUninit;
 
+use super::Input;
 use super::kernels::ConvGeometry;
 use crate::ops::par_chunks_written;
 
@@ -28,24 +29,36 @@ pub fn available() -> bool {
     }
 }
 
-/// `[batch, c_in, h, w]` convolved with `weight` `[c_out, c_in, kh, kw]`, plus `bias` when
-/// given. Panics unless [`available`].
-pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+/// `[batch, c_in, h, w]` (or its relu, per `input`) convolved with `weight`
+/// `[c_out, c_in, kh, kw]`, plus `bias` when given. With `keep`, a tensor of the output's shape,
+/// each output value is zeroed where `keep` is not positive (`keep <= 0`; a NaN keeps): the
+/// gradient of a relu whose input was `keep`. Panics unless [`available`].
+pub fn forward(
+    g: &ConvGeometry,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    input: Input,
+    keep: Option<&[f32]>,
+) -> Vec<f32> {
     assert!(available(), "the direct convolution needs AVX-512");
-    let layout = PaddedLayout::new(g);
-    let blocked = block_weights(g, weight);
+    if let Some(keep) = keep {
+        assert_eq!(keep.len(), g.batch * g.output_len(), "relu gradient mask length");
+    }
     let mut bias_blocked = vec![0.0f32; g.c_out.div_ceil(CHANNELS) * CHANNELS];
     if let Some(bias) = bias {
         bias_blocked[..g.c_out].copy_from_slice(bias);
     }
+    let kernel = Kernel { g, layout: PaddedLayout::new(g), blocked: block_weights(g, weight), bias: bias_blocked };
     let write_sample = |padded: &mut Vec<f32>, b: usize, out: &mut [MaybeUninit<f32>]| {
-        padded.resize(layout.sample_len(g), 0.0);
-        layout.pad(g, &x[b * g.input_len()..][..g.input_len()], padded);
-        // SAFETY: `available()` was checked above; `padded`, `blocked`, `bias_blocked` and `out`
-        // have the lengths `convolve_sample` reads and writes (see `PaddedLayout`).
+        padded.resize(kernel.layout.sample_len(g), 0.0);
+        kernel.layout.pad(g, &x[b * g.input_len()..][..g.input_len()], padded, input);
+        let keep = keep.map(|keep| &keep[b * g.output_len()..][..g.output_len()]);
+        // SAFETY: `available()` was checked above; `padded`, `keep` and `out` have the lengths
+        // `convolve_sample` reads and writes (see `PaddedLayout`).
         #[cfg(target_arch = "x86_64")]
         unsafe {
-            convolve_sample(g, &layout, padded, &blocked, &bias_blocked, out)
+            kernel.convolve_sample(padded, keep, out)
         }
     };
     // SAFETY: `convolve_sample` writes every value of its sample's output.
@@ -74,9 +87,9 @@ impl PaddedLayout {
         g.c_in * self.rows * self.row_len
     }
 
-    /// Writes sample `x` `[c_in, h, w]` into `padded` ([`Self::sample_len`] floats), zeros
-    /// around it: each value written once.
-    pub(super) fn pad(&self, g: &ConvGeometry, x: &[f32], padded: &mut [f32]) {
+    /// Writes sample `x` `[c_in, h, w]` (or its relu, per `input`) into `padded`
+    /// ([`Self::sample_len`] floats), zeros around it: each value written once.
+    pub(super) fn pad(&self, g: &ConvGeometry, x: &[f32], padded: &mut [f32], input: Input) {
         let ([h, w], [pad_h, pad_w]) = (g.input, g.padding);
         assert_eq!(padded.len(), self.sample_len(g), "padded sample length");
         for (plane, padded) in x.chunks_exact(h * w).zip(padded.chunks_exact_mut(self.rows * self.row_len)) {
@@ -88,7 +101,10 @@ impl PaddedLayout {
                 let (left, rest) = padded.split_at_mut(pad_w);
                 let (middle, right) = rest.split_at_mut(w);
                 left.fill(0.0);
-                middle.copy_from_slice(row);
+                match input {
+                    Input::AsIs => middle.copy_from_slice(row),
+                    Input::Relu => middle.iter_mut().zip(row).for_each(|(m, &v)| *m = relu(v)),
+                }
                 right.fill(0.0);
             }
         }
@@ -109,109 +125,131 @@ fn block_weights(g: &ConvGeometry, weight: &[f32]) -> Vec<f32> {
     blocked
 }
 
-/// One sample: for each block of 8 output channels, pair of output rows and 16-pixel chunk,
-/// the sum over input channels and kernel offsets, in that order (so each output is the same
-/// sum whatever the blocking).
-///
-/// # Safety
-/// The CPU must support AVX-512F. `padded` holds `c_in * layout.rows * layout.row_len` floats,
-/// `blocked` `ceil(c_out / 8) * c_in * kh * kw * 8`, `bias` `ceil(c_out / 8) * 8`, `out`
-/// `c_out * out_h * out_w`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn convolve_sample(
-    g: &ConvGeometry,
-    layout: &PaddedLayout,
-    padded: &[f32],
-    blocked: &[f32],
-    bias: &[f32],
-    out: &mut [MaybeUninit<f32>],
-) {
-    let out_h = g.output()[0];
-    let taps = g.c_in * g.kernel[0] * g.kernel[1];
-    assert_eq!(padded.len(), layout.sample_len(g));
-    assert_eq!(blocked.len(), g.c_out.div_ceil(CHANNELS) * taps * CHANNELS);
-    assert_eq!(bias.len(), g.c_out.div_ceil(CHANNELS) * CHANNELS);
-    assert_eq!(out.len(), g.c_out * out_h * g.output()[1]);
-    for block in 0..g.c_out.div_ceil(CHANNELS) {
-        let mut oh = 0;
-        // Two output rows share each broadcast weight: 16 accumulators, 2 loads of inputs and
-        // 8 broadcasts per 16 fused multiply-adds.
-        while oh + 2 <= out_h {
-            // SAFETY: forwarded contract; rows oh and oh + 1 exist.
-            unsafe { convolve_rows::<2>(g, layout, padded, blocked, bias, out, block, oh) };
-            oh += 2;
-        }
-        if oh < out_h {
-            // SAFETY: as above, for the last row.
-            unsafe { convolve_rows::<1>(g, layout, padded, blocked, bias, out, block, oh) };
-        }
-    }
+/// What the forward kernel shares across samples.
+struct Kernel<'a> {
+    g: &'a ConvGeometry,
+    layout: PaddedLayout,
+    /// The weight in `[c_out / 8, c_in, kh, kw, 8]` ([`block_weights`]).
+    blocked: Vec<f32>,
+    /// The bias, zeros to a multiple of 8 channels.
+    bias: Vec<f32>,
 }
 
-/// Output rows `oh .. oh + ROWS` of channel block `block`.
-///
-/// # Safety
-/// As [`convolve_sample`], with `oh + ROWS <= out_h`. The input reads stay inside `padded`: a
-/// chunk starting at column `c0` reads columns `c0 + j .. c0 + j + 16` with
-/// `c0 + 16 <= ceil(out_w / 16) * 16` and `j <= kw - 1`, below `row_len`, in rows
-/// `oh + r + i <= out_h - 1 + kh - 1 < layout.rows`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn convolve_rows<const ROWS: usize>(
-    g: &ConvGeometry,
-    layout: &PaddedLayout,
-    padded: &[f32],
-    blocked: &[f32],
-    bias: &[f32],
-    out: &mut [MaybeUninit<f32>],
-    block: usize,
-    oh: usize,
-) {
-    use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_set1_ps};
-
-    let ([kh, kw], [out_h, out_w]) = (g.kernel, g.output());
-    let taps = g.c_in * kh * kw;
-    let weights = blocked[block * taps * CHANNELS..][..taps * CHANNELS].as_ptr();
-    let channels = CHANNELS.min(g.c_out - block * CHANNELS);
-    let bias = &bias[block * CHANNELS..][..CHANNELS];
-    debug_assert!(oh + ROWS <= out_h);
-    for c0 in (0..out_w).step_by(LANES) {
-        // acc[o][r]: output channel o of the block, output row oh + r.
-        let mut acc: [[__m512; ROWS]; CHANNELS] = [[_mm512_set1_ps(0.0); ROWS]; CHANNELS];
-        for (a, &b) in acc.iter_mut().zip(bias) {
-            *a = [_mm512_set1_ps(b); ROWS];
+impl Kernel<'_> {
+    /// One sample: for each block of 8 output channels, pair of output rows and 16-pixel chunk,
+    /// the sum over input channels and kernel offsets, in that order (so each output is the
+    /// same sum whatever the blocking).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F. `padded` holds the sample padded by `self.layout`; `keep`
+    /// and `out` hold `c_out * out_h * out_w` floats.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn convolve_sample(&self, padded: &[f32], keep: Option<&[f32]>, out: &mut [MaybeUninit<f32>]) {
+        let g = self.g;
+        let taps = g.c_in * g.kernel[0] * g.kernel[1];
+        assert_eq!(padded.len(), self.layout.sample_len(g));
+        assert_eq!(self.blocked.len(), g.c_out.div_ceil(CHANNELS) * taps * CHANNELS);
+        assert_eq!(self.bias.len(), g.c_out.div_ceil(CHANNELS) * CHANNELS);
+        assert_eq!(out.len(), g.output_len());
+        assert!(keep.is_none_or(|keep| keep.len() == g.output_len()));
+        let out_h = g.output()[0];
+        for block in 0..g.c_out.div_ceil(CHANNELS) {
+            let mut oh = 0;
+            // Two output rows share each broadcast weight: 16 accumulators, 2 loads of inputs
+            // and 8 broadcasts per 16 fused multiply-adds.
+            while oh + 2 <= out_h {
+                // SAFETY: forwarded contract; rows oh and oh + 1 exist.
+                unsafe { self.convolve_rows::<2>(padded, keep, out, block, oh) };
+                oh += 2;
+            }
+            if oh < out_h {
+                // SAFETY: as above, for the last row.
+                unsafe { self.convolve_rows::<1>(padded, keep, out, block, oh) };
+            }
         }
-        for c in 0..g.c_in {
-            for i in 0..kh {
-                let rows: [*const f32; ROWS] =
-                    std::array::from_fn(|r| padded[((c * layout.rows) + oh + r + i) * layout.row_len + c0..].as_ptr());
-                for j in 0..kw {
-                    // SAFETY: see the contract; 16 floats from column c0 + j are inside the row.
-                    let x: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(rows[r].add(j)) });
-                    // SAFETY: tap (c, i, j) of this block is inside `blocked`.
-                    let w = unsafe { weights.add(((c * kh + i) * kw + j) * CHANNELS) };
-                    for (o, acc) in acc.iter_mut().enumerate() {
-                        // SAFETY: o < 8 weights of this tap.
-                        let w = _mm512_set1_ps(unsafe { *w.add(o) });
-                        for (a, &x) in acc.iter_mut().zip(&x) {
-                            *a = _mm512_fmadd_ps(w, x, *a);
+    }
+
+    /// Output rows `oh .. oh + ROWS` of channel block `block`.
+    ///
+    /// # Safety
+    /// As [`Kernel::convolve_sample`], with `oh + ROWS <= out_h`. The input reads stay inside
+    /// `padded`: a chunk starting at column `c0` reads columns `c0 + j .. c0 + j + 16` with
+    /// `c0 + 16 <= ceil(out_w / 16) * 16` and `j <= kw - 1`, below `row_len`, in rows
+    /// `oh + r + i <= out_h - 1 + kh - 1 < layout.rows`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn convolve_rows<const ROWS: usize>(
+        &self,
+        padded: &[f32],
+        keep: Option<&[f32]>,
+        out: &mut [MaybeUninit<f32>],
+        block: usize,
+        oh: usize,
+    ) {
+        use std::arch::x86_64::{
+            __m512, _CMP_NLE_UQ, _mm512_cmp_ps_mask, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
+            _mm512_maskz_loadu_ps, _mm512_maskz_mov_ps, _mm512_set1_ps, _mm512_setzero_ps,
+        };
+
+        let Kernel { g, layout, .. } = self;
+        let ([kh, kw], [out_h, out_w]) = (g.kernel, g.output());
+        let taps = g.c_in * kh * kw;
+        let weights = self.blocked[block * taps * CHANNELS..][..taps * CHANNELS].as_ptr();
+        let channels = CHANNELS.min(g.c_out - block * CHANNELS);
+        let bias = &self.bias[block * CHANNELS..][..CHANNELS];
+        debug_assert!(oh + ROWS <= out_h);
+        for c0 in (0..out_w).step_by(LANES) {
+            // acc[o][r]: output channel o of the block, output row oh + r.
+            let mut acc: [[__m512; ROWS]; CHANNELS] = [[_mm512_set1_ps(0.0); ROWS]; CHANNELS];
+            for (a, &b) in acc.iter_mut().zip(bias) {
+                *a = [_mm512_set1_ps(b); ROWS];
+            }
+            for c in 0..g.c_in {
+                for i in 0..kh {
+                    let rows: [*const f32; ROWS] = std::array::from_fn(|r| {
+                        padded[((c * layout.rows) + oh + r + i) * layout.row_len + c0..].as_ptr()
+                    });
+                    for j in 0..kw {
+                        // SAFETY: see the contract; 16 floats from column c0 + j are inside the row.
+                        let x: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(rows[r].add(j)) });
+                        // SAFETY: tap (c, i, j) of this block is inside `blocked`.
+                        let w = unsafe { weights.add(((c * kh + i) * kw + j) * CHANNELS) };
+                        for (o, acc) in acc.iter_mut().enumerate() {
+                            // SAFETY: o < 8 weights of this tap.
+                            let w = _mm512_set1_ps(unsafe { *w.add(o) });
+                            for (a, &x) in acc.iter_mut().zip(&x) {
+                                *a = _mm512_fmadd_ps(w, x, *a);
+                            }
                         }
                     }
                 }
             }
-        }
-        let n = LANES.min(out_w - c0);
-        let mask = (u32::MAX >> (32 - n)) as u16;
-        for (o, acc) in acc.iter().take(channels).enumerate() {
-            for (r, a) in acc.iter().enumerate() {
-                let co = block * CHANNELS + o;
-                let row = &mut out[(co * out_h + oh + r) * out_w + c0..][..n];
-                // SAFETY: the n unmasked lanes go to the n values of `row`; the others are
-                // not written.
-                unsafe { _mm512_mask_storeu_ps(row.as_mut_ptr().cast(), mask, *a) };
+            let n = LANES.min(out_w - c0);
+            let mask = (u32::MAX >> (32 - n)) as u16;
+            for (o, acc) in acc.iter().take(channels).enumerate() {
+                for (r, &a) in acc.iter().enumerate() {
+                    let at = ((block * CHANNELS + o) * out_h + oh + r) * out_w + c0;
+                    let a = match keep {
+                        Some(keep) => {
+                            // SAFETY: the n unmasked lanes are values of `keep` (same shape as
+                            // `out`); the others are not read.
+                            let keep = unsafe { _mm512_maskz_loadu_ps(mask, keep[at..][..n].as_ptr()) };
+                            _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_NLE_UQ>(keep, _mm512_setzero_ps()), a)
+                        }
+                        None => a,
+                    };
+                    let row = &mut out[at..][..n];
+                    // SAFETY: the n unmasked lanes go to the n values of `row`; the others are
+                    // not written.
+                    unsafe { _mm512_mask_storeu_ps(row.as_mut_ptr().cast(), mask, a) };
+                }
             }
         }
     }
+}
+
+/// `relu(v)` as burn computes it: 0 where `v <= 0`, else `v` (a NaN stays NaN).
+pub(super) fn relu(v: f32) -> f32 {
+    if v <= 0.0 { 0.0 } else { v }
 }

@@ -3,32 +3,49 @@
 
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::ModuleOps;
+use burn::backend::ops::{ActivationOps, ModuleOps};
 use burn::tensor::DType;
 
 use super::kernels::{self, ConvGeometry};
-use super::{ConvBackend, options};
+use super::{ConvBackend, Input, options, read};
 use crate::ops::flex_tensor as tensor;
 
 impl ConvBackend for Flex {
-    fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: [usize; 2]) -> FlexTensor {
+    fn conv_forward(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        padding: [usize; 2],
+        input: Input,
+    ) -> FlexTensor {
         if !all_f32(&[&x, &weight, &bias]) {
-            return Flex::conv2d(x, weight, Some(bias), options(padding));
+            return Flex::conv2d(read::<Flex>(x, input), weight, Some(bias), options(padding));
         }
         let g = geometry(&x, &weight, padding);
         let [out_h, out_w] = g.output();
         let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.to_contiguous());
-        let out = kernels::forward(&g, x.storage(), weight.storage(), bias.storage());
+        let out = kernels::forward(&g, x.storage(), weight.storage(), bias.storage(), input);
         tensor(out, [g.batch, g.c_out, out_h, out_w])
     }
 
-    fn conv_input_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: [usize; 2]) -> FlexTensor {
+    fn conv_input_grad(
+        x: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+        padding: [usize; 2],
+        input: Input,
+    ) -> FlexTensor {
         if !all_f32(&[&x, &weight, &grad]) {
-            return Flex::conv2d_x_backward(x, weight, grad, options(padding));
+            let read = read::<Flex>(x, input);
+            let dx = Flex::conv2d_x_backward(read.clone(), weight, grad, options(padding));
+            return match input {
+                Input::AsIs => dx,
+                Input::Relu => Flex::relu_backward(read, dx),
+            };
         }
         let g = geometry(&x, &weight, padding);
-        let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
-        let dx = kernels::input_grad(&g, weight.storage(), grad.storage());
+        let (x, weight, grad) = (x.to_contiguous(), weight.to_contiguous(), grad.to_contiguous());
+        let dx = kernels::input_grad(&g, x.storage(), weight.storage(), grad.storage(), input);
         tensor(dx, [g.batch, g.c_in, g.input[0], g.input[1]])
     }
 
@@ -38,14 +55,16 @@ impl ConvBackend for Flex {
         bias: FlexTensor,
         grad: FlexTensor,
         padding: [usize; 2],
+        input: Input,
     ) -> (FlexTensor, FlexTensor) {
         if !all_f32(&[&x, &weight, &bias, &grad]) {
-            let weight_grad = Flex::conv2d_weight_backward(x.clone(), weight, grad.clone(), options(padding));
-            return (weight_grad, Flex::conv2d_bias_backward(x, bias, grad));
+            let read = read::<Flex>(x, input);
+            let weight_grad = Flex::conv2d_weight_backward(read.clone(), weight, grad.clone(), options(padding));
+            return (weight_grad, Flex::conv2d_bias_backward(read, bias, grad));
         }
         let g = geometry(&x, &weight, padding);
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let (dw, db) = kernels::param_grads(&g, x.storage(), grad.storage());
+        let (dw, db) = kernels::param_grads(&g, x.storage(), grad.storage(), input);
         (tensor(dw, [g.c_out, g.c_in, g.kernel[0], g.kernel[1]]), tensor(db, [g.c_out]))
     }
 }

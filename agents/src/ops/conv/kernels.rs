@@ -4,9 +4,12 @@
 
 use gemm::{Parallelism, gemm};
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
-use super::{direct, weight_grad};
+use super::direct::{self, relu};
+use super::{Input, weight_grad};
 use crate::ops::par_chunks_zeroed;
 
 /// Samples whose weight gradients are summed together before the partial sums are added in
@@ -68,19 +71,20 @@ impl ConvGeometry {
     }
 }
 
-/// `output[b] = weight ⋆ x[b] + bias`: `x` is `[batch, c_in, h, w]`, `weight`
-/// `[c_out, c_in, kh, kw]`, `bias` `[c_out]`; returns `[batch, c_out, out_h, out_w]`. The direct
-/// kernel where the CPU has AVX-512, else im2col and gemm.
-pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+/// `output[b] = weight ⋆ x[b] + bias` (or `weight ⋆ relu(x[b]) + bias`, per `input`): `x` is
+/// `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`, `bias` `[c_out]`; returns
+/// `[batch, c_out, out_h, out_w]`. The direct kernel where the CPU has AVX-512, else im2col and
+/// gemm.
+pub fn forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32], input: Input) -> Vec<f32> {
     check_lengths(g, x, weight);
     assert_eq!(bias.len(), g.c_out, "conv bias length");
     match direct::available() {
-        true => direct::forward(g, x, weight, Some(bias)),
-        false => im2col_forward(g, x, weight, bias),
+        true => direct::forward(g, x, weight, Some(bias), input, None),
+        false => im2col_forward(g, &read(x, input), weight, bias),
     }
 }
 
-/// [`forward`] by im2col and one gemm per sample.
+/// [`forward`] of `x` itself by im2col and one gemm per sample.
 pub(super) fn im2col_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
     par_chunks_zeroed(g.batch * g.output_len(), g.output_len(), Vec::new, |col, b, out| {
@@ -92,16 +96,23 @@ pub(super) fn im2col_forward(g: &ConvGeometry, x: &[f32], weight: &[f32], bias: 
     })
 }
 
-/// Gradient of the loss with respect to the input; `grad` is `[batch, c_out, out_h, out_w]`,
-/// the result `[batch, c_in, h, w]`. With the direct kernel (AVX-512, padding below the kernel):
-/// the convolution of `grad` with the weight's channels swapped and its kernel turned by 180
-/// degrees, padded by `kernel - 1 - padding`; else `col2im(weightᵀ · grad[b])` per sample.
-pub fn input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
-    assert_eq!(weight.len(), g.c_out * g.patch_len(), "conv weight length");
+/// Gradient of the loss with respect to the input `x` (`[batch, c_in, h, w]`, read per
+/// `input`); `grad` is `[batch, c_out, out_h, out_w]`. With the direct kernel (AVX-512, padding
+/// below the kernel): the convolution of `grad` with the weight's channels swapped and its
+/// kernel turned by 180 degrees, padded by `kernel - 1 - padding`; else
+/// `col2im(weightᵀ · grad[b])` per sample. With [`Input::Relu`], zero where `x <= 0`.
+pub fn input_grad(g: &ConvGeometry, x: &[f32], weight: &[f32], grad: &[f32], input: Input) -> Vec<f32> {
+    check_lengths(g, x, weight);
     assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
     let [kh, kw] = g.kernel;
     if !direct::available() || g.padding[0] >= kh || g.padding[1] >= kw {
-        return im2col_input_grad(g, weight, grad);
+        let mut dx = im2col_input_grad(g, weight, grad);
+        if input == Input::Relu {
+            dx.par_chunks_mut(g.input_len()).zip(x.par_chunks(g.input_len())).for_each(|(dx, x)| {
+                dx.iter_mut().zip(x).for_each(|(d, &v)| *d = if v <= 0.0 { 0.0 } else { *d });
+            });
+        }
+        return dx;
     }
     let transposed = ConvGeometry {
         batch: g.batch,
@@ -119,10 +130,11 @@ pub fn input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
             dst.iter_mut().zip(kernel.iter().rev()).for_each(|(d, &v)| *d = v);
         }
     }
-    direct::forward(&transposed, grad, &turned, None)
+    let keep = (input == Input::Relu).then_some(x);
+    direct::forward(&transposed, grad, &turned, None, Input::AsIs, keep)
 }
 
-/// [`input_grad`] by gemm and col2im.
+/// [`input_grad`] for `x` itself by gemm and col2im.
 pub(super) fn im2col_input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) -> Vec<f32> {
     let (k, n) = (g.patch_len(), g.pixels());
     par_chunks_zeroed(g.batch * g.input_len(), g.input_len(), Vec::new, |dcol: &mut Vec<f32>, b, dx| {
@@ -138,22 +150,34 @@ pub(super) fn im2col_input_grad(g: &ConvGeometry, weight: &[f32], grad: &[f32]) 
     })
 }
 
+/// What the convolution reads of `x`: `x` itself, or a copy with the relu applied.
+fn read(x: &[f32], input: Input) -> Cow<'_, [f32]> {
+    match input {
+        Input::AsIs => Cow::Borrowed(x),
+        Input::Relu => Cow::Owned(x.par_iter().map(|&v| relu(v)).collect()),
+    }
+}
+
 /// Gradients of the loss with respect to the weight (`Σ_b grad[b] · im2col(x[b])ᵀ`,
 /// `[c_out, c_in, kh, kw]`) and the bias (`[c_out]`). Each group of
 /// `SAMPLES_PER_PARTIAL_SUM` samples is one task; the groups' sums are added in order. The
 /// direct kernel where the CPU has AVX-512, else im2col and gemm.
-pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    param_grads_by(g, x, grad, direct::available())
+pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32], input: Input) -> (Vec<f32>, Vec<f32>) {
+    match direct::available() {
+        true => param_grads_by(g, x, grad, Some(input)),
+        false => param_grads_by(g, &read(x, input), grad, None),
+    }
 }
 
-/// [`param_grads`] by im2col and gemm (the tests compare the two paths).
+/// [`param_grads`] of `x` itself by im2col and gemm (the tests compare the two paths).
 #[cfg(test)]
 pub(super) fn im2col_param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    param_grads_by(g, x, grad, false)
+    param_grads_by(g, x, grad, None)
 }
 
-/// [`param_grads`] with the direct weight gradient or, when `direct` is false, im2col and gemm.
-fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: bool) -> (Vec<f32>, Vec<f32>) {
+/// [`param_grads`] with the direct weight gradient reading `x` per `direct`, or, when `direct`
+/// is None, of `x` itself by im2col and gemm.
+fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: Option<Input>) -> (Vec<f32>, Vec<f32>) {
     assert_eq!(x.len(), g.batch * g.input_len(), "conv input length");
     assert_eq!(grad.len(), g.batch * g.output_len(), "conv output gradient length");
     let partials: Vec<(Vec<f32>, Vec<f32>)> = x
@@ -163,8 +187,8 @@ fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: bool) -> (V
             || (weight_grad::Scratch::default(), Vec::new(), Vec::new()),
             |(scratch, col, grad_t), (xs, grads)| {
                 let dw = match direct {
-                    true => weight_grad::weight_grad(g, xs, grads, scratch),
-                    false => im2col_weight_grad(g, xs, grads, col, grad_t),
+                    Some(input) => weight_grad::weight_grad(g, xs, grads, input, scratch),
+                    None => im2col_weight_grad(g, xs, grads, col, grad_t),
                 };
                 let db = grads.chunks_exact(g.output_len()).fold(vec![0.0f32; g.c_out], |mut db, grad| {
                     for (d, plane) in db.iter_mut().zip(grad.chunks_exact(g.pixels())) {

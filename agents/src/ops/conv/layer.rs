@@ -3,7 +3,7 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
-use super::conv2d;
+use super::{Input, conv2d};
 
 /// How a convolution pads its input with zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,11 @@ pub struct Conv {
 impl Conv {
     /// `[batch, c_in, h, w]` -> `[batch, c_out, h + 2 pad - kernel + 1, w + 2 pad - kernel + 1]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        conv2d(x, self.weight.val(), self.bias.val(), self.padding)
+        self.forward_from(x, Input::AsIs)
+    }
+
+    /// [`Conv::forward`] of `x` or, with [`Input::Relu`], of `relu(x)` (fused).
+    pub fn forward_from(&self, x: Tensor<4>, input: Input) -> Tensor<4> {
+        conv2d(x, self.weight.val(), self.bias.val(), self.padding, input)
     }
 }

@@ -23,6 +23,18 @@ mod weight_grad;
 pub use kernels::ConvGeometry;
 pub use layer::{Conv, Padding};
 
+/// What a convolution reads: its input, or the input's relu. With [`Input::Relu`] the
+/// activation is fused into the convolution (applied where the kernels copy the input, its
+/// gradient applied where they write the input gradient), saving burn's two element-wise passes
+/// over the tensor, which run on one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// `conv(x)`.
+    AsIs,
+    /// `conv(relu(x))`.
+    Relu,
+}
+
 use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Dispatch, backend_extension};
@@ -32,25 +44,32 @@ use burn::tensor::Tensor;
 /// bodies use burn's generic convolution ops; flex overrides all three.
 #[backend_extension(Autodiff, Flex, LibTorch: cfg(feature = "tch"))]
 pub trait ConvBackend: burn::backend::Backend {
-    /// `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`, `bias` `[c_out]` ->
-    /// `[batch, c_out, h + 2 pad_h - kh + 1, w + 2 pad_w - kw + 1]`.
+    /// `x` `[batch, c_in, h, w]` (or its relu, per `input`), `weight` `[c_out, c_in, kh, kw]`,
+    /// `bias` `[c_out]` -> `[batch, c_out, h + 2 pad_h - kh + 1, w + 2 pad_w - kw + 1]`.
     fn conv_forward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         padding: [usize; 2],
+        input: Input,
     ) -> FloatTensor<Self> {
-        Self::conv2d(x, weight, Some(bias), options(padding))
+        Self::conv2d(read::<Self>(x, input), weight, Some(bias), options(padding))
     }
 
-    /// The gradient with respect to `x` given the output gradient `grad` (`x` gives the shape).
+    /// The gradient with respect to `x` given the output gradient `grad`.
     fn conv_input_grad(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         padding: [usize; 2],
+        input: Input,
     ) -> FloatTensor<Self> {
-        Self::conv2d_x_backward(x, weight, grad, options(padding))
+        let read = read::<Self>(x, input);
+        let dx = Self::conv2d_x_backward(read.clone(), weight, grad, options(padding));
+        match input {
+            Input::AsIs => dx,
+            Input::Relu => Self::relu_backward(read, dx),
+        }
     }
 
     /// The gradients with respect to the weight and the bias given the output gradient `grad`.
@@ -60,9 +79,19 @@ pub trait ConvBackend: burn::backend::Backend {
         bias: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         padding: [usize; 2],
+        input: Input,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let weight_grad = Self::conv2d_weight_backward(x.clone(), weight, grad.clone(), options(padding));
-        (weight_grad, Self::conv2d_bias_backward(x, bias, grad))
+        let read = read::<Self>(x, input);
+        let weight_grad = Self::conv2d_weight_backward(read.clone(), weight, grad.clone(), options(padding));
+        (weight_grad, Self::conv2d_bias_backward(read, bias, grad))
+    }
+}
+
+/// What the convolution reads of `x`, by burn's generic ops.
+fn read<B: burn::backend::Backend>(x: FloatTensor<B>, input: Input) -> FloatTensor<B> {
+    match input {
+        Input::AsIs => x,
+        Input::Relu => B::relu(x),
     }
 }
 
@@ -74,15 +103,16 @@ fn options(padding: [usize; 2]) -> ConvOptions<2> {
     ConvOptions::new([1, 1], padding, [1, 1], 1)
 }
 
-/// Stride-1 convolution with symmetric zero `padding` (rows, columns) on any heldout device,
-/// differentiable: `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`, `bias`
-/// `[c_out]`.
-pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize; 2]) -> Tensor<4> {
+/// Stride-1 convolution with symmetric zero `padding` (rows, columns) of `x` or its relu (per
+/// `input`) on any heldout device, differentiable: `x` `[batch, c_in, h, w]`, `weight`
+/// `[c_out, c_in, kh, kw]`, `bias` `[c_out]`.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: [usize; 2], input: Input) -> Tensor<4> {
     Tensor::from_dispatch(Dispatch::conv_forward(
         x.into_dispatch(),
         weight.into_dispatch(),
         bias.into_dispatch(),
         padding,
+        input,
     ))
 }
 

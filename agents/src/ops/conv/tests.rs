@@ -1,6 +1,7 @@
 //! The custom convolution against burn's generic one: outputs and all three gradients, on
 //! geometries covering every padding edge case; and thread-count independence of the kernels.
 
+use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d as burn_conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -8,7 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::kernels::{self, ConvGeometry};
-use super::{Conv, Padding, conv2d};
+use super::{Conv, Input, Padding, conv2d};
 use crate::init::Init;
 use crate::ops::test_util::{random, to_vec};
 
@@ -37,7 +38,7 @@ fn rel_error(a: &Tensor<4>, b: &Tensor<4>) -> f32 {
 fn forward_and_gradients_match_burns_convolution() {
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(7);
-    for g in geometries() {
+    for (g, input) in geometries().into_iter().flat_map(|g| [(g, Input::AsIs), (g, Input::Relu)]) {
         let [kh, kw] = g.kernel;
         let x_shape = [g.batch, g.c_in, g.input[0], g.input[1]];
         let w_shape = [g.c_out, g.c_in, kh, kw];
@@ -53,10 +54,14 @@ fn forward_and_gradients_match_burns_convolution() {
             let w = Tensor::<4>::from_data(w.clone(), &device).require_grad();
             let b = Tensor::<1>::from_data(b.clone(), &device).require_grad();
             let out = if ours {
-                conv2d(x.clone(), w.clone(), b.clone(), g.padding)
+                conv2d(x.clone(), w.clone(), b.clone(), g.padding, input)
             } else {
                 let options = ConvOptions::new([1, 1], g.padding, [1, 1], 1);
-                burn_conv2d(x.clone(), w.clone(), Some(b.clone()), options)
+                let read = match input {
+                    Input::AsIs => x.clone(),
+                    Input::Relu => relu(x.clone()),
+                };
+                burn_conv2d(read, w.clone(), Some(b.clone()), options)
             };
             let grads = (out.clone() * Tensor::from_data(loss_weights.clone(), &device)).sum().backward();
             let dx = x.grad(&grads).expect("x gradient");
@@ -72,11 +77,11 @@ fn forward_and_gradients_match_burns_convolution() {
             ("input gradient", rel_error(&dx, &ref_dx)),
             ("weight gradient", rel_error(&dw, &ref_dw)),
         ] {
-            assert!(err < 1e-5, "{name} differs by {err} for {g:?}");
+            assert!(err < 1e-5, "{name} differs by {err} for {g:?}, {input:?}");
         }
         let (db, ref_db) = (to_vec(db), to_vec(ref_db));
         for (a, r) in db.iter().zip(&ref_db) {
-            assert!((a - r).abs() <= 1e-5 * r.abs().max(1.0), "bias gradient {a} vs {r} for {g:?}");
+            assert!((a - r).abs() <= 1e-5 * r.abs().max(1.0), "bias gradient {a} vs {r} for {g:?}, {input:?}");
         }
     }
 }
@@ -92,9 +97,9 @@ fn kernels_do_not_depend_on_the_thread_count() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
         pool.install(|| {
             (
-                kernels::forward(&g, &x, &w, &[0.5; 4]),
-                kernels::input_grad(&g, &w, &grad),
-                kernels::param_grads(&g, &x, &grad),
+                kernels::forward(&g, &x, &w, &[0.5; 4], Input::Relu),
+                kernels::input_grad(&g, &x, &w, &grad, Input::Relu),
+                kernels::param_grads(&g, &x, &grad, Input::Relu),
             )
         })
     };
@@ -128,9 +133,17 @@ fn direct_and_im2col_paths_agree() {
         let [out_h, out_w] = g.output();
         let grad = random(g.batch * g.c_out * out_h * out_w, &mut rng);
         let pairs = [
-            ("forward", kernels::forward(&g, &x, &w, &b), kernels::im2col_forward(&g, &x, &w, &b)),
-            ("input gradient", kernels::input_grad(&g, &w, &grad), kernels::im2col_input_grad(&g, &w, &grad)),
-            ("weight gradient", kernels::param_grads(&g, &x, &grad).0, kernels::im2col_param_grads(&g, &x, &grad).0),
+            ("forward", kernels::forward(&g, &x, &w, &b, Input::AsIs), kernels::im2col_forward(&g, &x, &w, &b)),
+            (
+                "input gradient",
+                kernels::input_grad(&g, &x, &w, &grad, Input::AsIs),
+                kernels::im2col_input_grad(&g, &w, &grad),
+            ),
+            (
+                "weight gradient",
+                kernels::param_grads(&g, &x, &grad, Input::AsIs).0,
+                kernels::im2col_param_grads(&g, &x, &grad).0,
+            ),
         ];
         for (name, direct, im2col) in pairs {
             let scale = im2col.iter().fold(1e-6f32, |m, v| m.max(v.abs()));

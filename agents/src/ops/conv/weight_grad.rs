@@ -13,6 +13,7 @@
 
 use std::ops::Range;
 
+use super::Input;
 use super::direct::{CHANNELS, LANES, PaddedLayout};
 use super::kernels::ConvGeometry;
 
@@ -31,12 +32,12 @@ pub struct Scratch {
     lanes: Vec<f32>,
 }
 
-/// The weight gradient `[c_out, c_in * kh * kw]` of the samples `xs` (`[n, c_in, h, w]`) given
-/// their output gradients `grads` (`[n, c_out, out_h, out_w]`). Each entry is a sum in a fixed
+/// The weight gradient `[c_out, c_in * kh * kw]` of the samples `xs` (`[n, c_in, h, w]`, read
+/// per `input`) given their output gradients `grads` (`[n, c_out, out_h, out_w]`). Each entry is a sum in a fixed
 /// order (lane by lane over bands of rows, samples, rows and 16-pixel chunks, then the 16
 /// lanes), so it does not depend on how the caller spreads groups over threads. Panics unless
 /// [`super::direct::available`].
-pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], scratch: &mut Scratch) -> Vec<f32> {
+pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, scratch: &mut Scratch) -> Vec<f32> {
     assert!(super::direct::available(), "the direct weight gradient needs AVX-512");
     let samples = xs.len() / g.input_len();
     assert_eq!(xs.len(), samples * g.input_len(), "conv input length");
@@ -54,7 +55,7 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], scratch: &mut Sc
     let Scratch { padded, lanes } = scratch;
     padded.resize(samples * layout.sample_len(g), 0.0);
     for (x, padded) in xs.chunks_exact(g.input_len()).zip(padded.chunks_exact_mut(layout.sample_len(g))) {
-        layout.pad(g, x, padded);
+        layout.pad(g, x, padded, input);
     }
     lanes.clear();
     lanes.resize(blocks * taps * CHANNELS * LANES, 0.0);
