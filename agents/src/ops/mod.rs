@@ -39,14 +39,46 @@ fn par_chunks_zeroed<T, S>(
 where
     T: Copy + Default + Send,
 {
-    let zero_then_fill = |scratch: &mut S, i, chunk: &mut [MaybeUninit<T>]| {
-        chunk.fill(MaybeUninit::new(T::default()));
-        // SAFETY: every element of `chunk` was initialised on the line above, and
-        // `MaybeUninit<T>` has the layout of `T`.
-        fill(scratch, i, unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) });
-    };
+    let zero_then_fill = |scratch: &mut S, i, chunk: &mut [MaybeUninit<T>]| fill(scratch, i, zeroed(chunk));
     // SAFETY: `zero_then_fill` initialises every element of each chunk.
     unsafe { par_chunks_written(len, chunk_len, init, zero_then_fill) }
+}
+
+/// [`par_chunks_zeroed`] for two buffers written together: chunk `i` of each (`chunk_lens`
+/// values) goes to `fill(scratch, i, a, b)`. Both must have the same number of chunks.
+fn par_chunk_pairs_zeroed<A, B, S>(
+    lens: (usize, usize),
+    chunk_lens: (usize, usize),
+    init: impl Fn() -> S + Sync + Send,
+    fill: impl Fn(&mut S, usize, &mut [A], &mut [B]) + Sync + Send,
+) -> (Vec<A>, Vec<B>)
+where
+    A: Copy + Default + Send,
+    B: Copy + Default + Send,
+{
+    let chunks = |len: usize, chunk_len: usize| len.div_ceil(chunk_len.max(1));
+    assert_eq!(chunks(lens.0, chunk_lens.0), chunks(lens.1, chunk_lens.1), "buffers of different chunk counts");
+    let (mut a, mut b) = (Vec::with_capacity(lens.0), Vec::with_capacity(lens.1));
+    a.spare_capacity_mut()[..lens.0]
+        .par_chunks_mut(chunk_lens.0.max(1))
+        .zip(b.spare_capacity_mut()[..lens.1].par_chunks_mut(chunk_lens.1.max(1)))
+        .enumerate()
+        .for_each_init(init, |scratch, (i, (a, b))| fill(scratch, i, zeroed(a), zeroed(b)));
+    // SAFETY: the chunks cover the first `lens` elements of each, all zeroed above (a panic in
+    // `fill` propagates before these lines, leaving the vectors empty).
+    unsafe {
+        a.set_len(lens.0);
+        b.set_len(lens.1);
+    }
+    (a, b)
+}
+
+/// `chunk` set to zeros (`T::default()`), as initialised values.
+fn zeroed<T: Copy + Default>(chunk: &mut [MaybeUninit<T>]) -> &mut [T] {
+    chunk.fill(MaybeUninit::new(T::default()));
+    // SAFETY: every element of `chunk` was initialised on the line above, and `MaybeUninit<T>`
+    // has the layout of `T`.
+    unsafe { &mut *(chunk as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// [`par_chunks_zeroed`] without the zeroing, for kernels that write every output value.
@@ -94,7 +126,7 @@ mod test_util {
 
 #[cfg(test)]
 mod tests {
-    use super::par_chunks_zeroed;
+    use super::{par_chunk_pairs_zeroed, par_chunks_zeroed};
 
     #[test]
     fn par_chunks_zeroed_hands_each_chunk_zeroed_with_its_index() {
@@ -112,5 +144,22 @@ mod tests {
         );
         assert_eq!(values, [0, 1, 2, 3, 0, 5, 6, 7, 0, 9]);
         assert!(par_chunks_zeroed::<f32, ()>(0, 4, || (), |_, _, _| unreachable!()).is_empty());
+    }
+
+    #[test]
+    fn par_chunk_pairs_zeroed_hands_matching_chunks() {
+        // 3 chunks of 2 and of 3 values.
+        let (a, b): (Vec<i32>, Vec<u8>) = par_chunk_pairs_zeroed(
+            (6, 9),
+            (2, 3),
+            || (),
+            |_, i, a, b| {
+                assert!(a.iter().all(|&v| v == 0) && b.iter().all(|&v| v == 0), "chunk {i} not zeroed");
+                a[1] = i as i32;
+                b[2] = 10 + i as u8;
+            },
+        );
+        assert_eq!(a, [0, 0, 0, 1, 0, 2]);
+        assert_eq!(b, [0, 0, 10, 0, 0, 11, 0, 0, 12]);
     }
 }

@@ -1,9 +1,7 @@
 //! The f32 max-pooling kernels on NCHW buffers, parallel over channel planes (each plane is
 //! written by one task, so results do not depend on the number of threads).
 
-use rayon::prelude::*;
-
-use crate::ops::par_chunks_zeroed;
+use crate::ops::{par_chunk_pairs_zeroed, par_chunks_zeroed};
 
 /// Geometry of a max pooling with symmetric padding (padded cells never win), no dilation,
 /// output size rounded down.
@@ -67,17 +65,15 @@ pub fn forward(g: &PoolGeometry, x: &[f32]) -> (Vec<f32>, Vec<i32>) {
     assert!(g.input_len() <= i32::MAX as usize, "max pool plane too large for i32 indices");
     let plan = PlanePool::new(g);
     let out_len = g.output_len();
-    let mut out = vec![0.0f32; g.planes * out_len];
-    let mut indices = vec![0i32; g.planes * out_len];
-    out.par_chunks_mut(out_len).zip(indices.par_chunks_mut(out_len)).zip(x.par_chunks(g.input_len())).for_each_init(
-        || Scratch {
-            phases: vec![0.0; plan.stride * plan.phase_len],
-            row_max: vec![0.0; g.input[0] * plan.out_w],
-            row_arg: vec![0; g.input[0] * plan.out_w],
-        },
-        |scratch, ((out, indices), x)| plan.pool(x, scratch, out, indices),
-    );
-    (out, indices)
+    let scratch = || Scratch {
+        phases: vec![0.0; plan.stride * plan.phase_len],
+        row_max: vec![0.0; g.input[0] * plan.out_w],
+        row_arg: vec![0; g.input[0] * plan.out_w],
+    };
+    let len = g.planes * out_len;
+    par_chunk_pairs_zeroed((len, len), (out_len, out_len), scratch, |scratch, plane, out, indices| {
+        plan.pool(&x[plane * g.input_len()..][..g.input_len()], scratch, out, indices)
+    })
 }
 
 /// What pooling one plane needs, computed once per call.
