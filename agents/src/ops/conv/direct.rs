@@ -65,26 +65,98 @@ pub fn forward(
     unsafe { par_chunks_written(g.batch * g.output_len(), g.output_len(), Vec::new, write_sample) }
 }
 
-/// Where a sample's zero-padded input lives: `[c_in, rows, row_len]`, each row long enough for
-/// the last 16-pixel chunk's reads.
+/// Where a sample's zero-padded input lives, and how the kernels walk it in 16-pixel chunks.
+///
+/// Usually `[c_in, rows, row_len]`, each row long enough for the last chunk's reads, and the
+/// output is walked row by row. When the output is as wide as the input and narrower than a
+/// chunk, with rows that tile chunks exactly (the IMPALA-CNN's 8x8 maps), a row-by-row walk
+/// would leave lanes idle (half of them at width 8); the "flat" layout instead keeps rows of
+/// exactly `w` floats (the padding rows above and below, no padding columns), so that a chunk of
+/// 16 output pixels spanning `16 / w` rows reads 16 consecutive inputs per kernel offset, the
+/// lanes whose column falls off a row masked to zero.
 pub(super) struct PaddedLayout {
     /// Rows of each channel: height plus the padding above and below.
-    pub rows: usize,
+    rows: usize,
     /// Floats per row.
-    pub row_len: usize,
+    row_len: usize,
+    /// Floats before the first channel (the flat layout reads up to `pad_w` before a row).
+    lead: usize,
+    /// Floats after the last channel, for the last chunk's reads.
+    tail: usize,
+    /// Columns of padding the flat layout leaves out (0 otherwise).
+    flat_pad: usize,
+    /// Output rows as the kernels walk them ("virtual" rows of 16 pixels in the flat layout).
+    pub vrows: usize,
+    /// Output floats per virtual row.
+    pub vrow_len: usize,
+    /// Input floats from one virtual row to the next.
+    pub vrow_step: usize,
+    /// Per kernel column, the lanes whose input column lies in the row (all, unless flat).
+    masks: Vec<u16>,
 }
 
 impl PaddedLayout {
     pub(super) fn new(g: &ConvGeometry) -> Self {
-        let out_w = g.output()[1];
-        let rows = g.input[0] + 2 * g.padding[0];
-        let row_len = (g.input[1] + 2 * g.padding[1]).max(out_w.div_ceil(LANES) * LANES + g.kernel[1] - 1);
-        PaddedLayout { rows, row_len }
+        let ([h, w], [out_h, out_w], [pad_h, pad_w], kw) = (g.input, g.output(), g.padding, g.kernel[1]);
+        let rows = h + 2 * pad_h;
+        let flat = out_w == w && w < LANES && LANES.is_multiple_of(w) && (out_h * w).is_multiple_of(LANES);
+        if flat {
+            let masks = (0..kw)
+                .map(|j| {
+                    (0..LANES)
+                        .filter(|l| (l % w + j).checked_sub(pad_w).is_some_and(|c| c < w))
+                        .map(|l| 1u16 << l)
+                        .sum()
+                })
+                .collect();
+            let (vrows, vrow_len, vrow_step) = (out_h * w / LANES, LANES, LANES);
+            return PaddedLayout {
+                rows,
+                row_len: w,
+                lead: pad_w,
+                tail: kw,
+                flat_pad: pad_w,
+                vrows,
+                vrow_len,
+                vrow_step,
+                masks,
+            };
+        }
+        let row_len = (w + 2 * pad_w).max(out_w.div_ceil(LANES) * LANES + kw - 1);
+        let masks = vec![u16::MAX; kw];
+        PaddedLayout {
+            rows,
+            row_len,
+            lead: 0,
+            tail: 0,
+            flat_pad: 0,
+            vrows: out_h,
+            vrow_len: out_w,
+            vrow_step: row_len,
+            masks,
+        }
     }
 
     /// Floats of one padded sample.
     pub(super) fn sample_len(&self, g: &ConvGeometry) -> usize {
-        g.c_in * self.rows * self.row_len
+        self.lead + g.c_in * self.rows * self.row_len + self.tail
+    }
+
+    /// Where the input of output pixel (virtual row 0, column 0) for kernel offset `(i, j)` of
+    /// input channel `c` lies in a padded sample; virtual row `v`, column `c0` adds
+    /// `v * vrow_step + c0`.
+    pub(super) fn tap_offset(&self, c: usize, i: usize, j: usize) -> usize {
+        self.lead + (c * self.rows + i) * self.row_len + j - self.flat_pad
+    }
+
+    /// Whether some reads must be masked (the flat layout, unless the kernel is one column).
+    pub(super) fn is_masked(&self) -> bool {
+        self.masks.iter().any(|&mask| mask != u16::MAX)
+    }
+
+    /// The lanes of kernel column `j`'s reads that lie in the input row.
+    pub(super) fn mask(&self, j: usize) -> u16 {
+        self.masks[j]
     }
 
     /// Writes sample `x` `[c_in, h, w]` (or its relu, per `input`) into `padded`
@@ -92,19 +164,28 @@ impl PaddedLayout {
     pub(super) fn pad(&self, g: &ConvGeometry, x: &[f32], padded: &mut [f32], input: Input) {
         let ([h, w], [pad_h, pad_w]) = (g.input, g.padding);
         assert_eq!(padded.len(), self.sample_len(g), "padded sample length");
-        for (plane, padded) in x.chunks_exact(h * w).zip(padded.chunks_exact_mut(self.rows * self.row_len)) {
+        let copy = |dst: &mut [f32], src: &[f32]| match input {
+            Input::AsIs => dst.copy_from_slice(src),
+            Input::Relu => dst.iter_mut().zip(src).for_each(|(d, &v)| *d = relu(v)),
+        };
+        let (lead, rest) = padded.split_at_mut(self.lead);
+        let (channels, tail) = rest.split_at_mut(g.c_in * self.rows * self.row_len);
+        lead.fill(0.0);
+        tail.fill(0.0);
+        for (plane, padded) in x.chunks_exact(h * w).zip(channels.chunks_exact_mut(self.rows * self.row_len)) {
             let (above, rest) = padded.split_at_mut(pad_h * self.row_len);
             let (inside, below) = rest.split_at_mut(h * self.row_len);
             above.fill(0.0);
             below.fill(0.0);
+            if self.row_len == w {
+                copy(inside, plane);
+                continue;
+            }
             for (row, padded) in plane.chunks_exact(w).zip(inside.chunks_exact_mut(self.row_len)) {
                 let (left, rest) = padded.split_at_mut(pad_w);
                 let (middle, right) = rest.split_at_mut(w);
                 left.fill(0.0);
-                match input {
-                    Input::AsIs => middle.copy_from_slice(row),
-                    Input::Relu => middle.iter_mut().zip(row).for_each(|(m, &v)| *m = relu(v)),
-                }
+                copy(middle, row);
                 right.fill(0.0);
             }
         }
@@ -153,39 +234,51 @@ impl Kernel<'_> {
         assert_eq!(self.bias.len(), g.c_out.div_ceil(CHANNELS) * CHANNELS);
         assert_eq!(out.len(), g.output_len());
         assert!(keep.is_none_or(|keep| keep.len() == g.output_len()));
-        let out_h = g.output()[0];
+        let [kh, kw] = g.kernel;
+        let vrows = self.layout.vrows;
+        let last_read = self.layout.tap_offset(g.c_in - 1, kh - 1, kw - 1)
+            + (vrows - 1) * self.layout.vrow_step
+            + self.layout.vrow_len.div_ceil(LANES) * LANES;
+        assert!(last_read <= padded.len(), "the convolution reads past the padded sample");
         for block in 0..g.c_out.div_ceil(CHANNELS) {
-            let mut oh = 0;
+            let mut v = 0;
             // Two output rows share each broadcast weight: 16 accumulators, 2 loads of inputs
             // and 8 broadcasts per 16 fused multiply-adds.
-            while oh + 2 <= out_h {
-                // SAFETY: forwarded contract; rows oh and oh + 1 exist.
-                unsafe { self.convolve_rows::<2>(padded, keep, out, block, oh) };
-                oh += 2;
+            // SAFETY (all four calls): forwarded contract; virtual rows v .. v + ROWS exist.
+            while v + 2 <= vrows {
+                match self.layout.is_masked() {
+                    true => unsafe { self.convolve_rows::<2, true>(padded, keep, out, block, v) },
+                    false => unsafe { self.convolve_rows::<2, false>(padded, keep, out, block, v) },
+                }
+                v += 2;
             }
-            if oh < out_h {
-                // SAFETY: as above, for the last row.
-                unsafe { self.convolve_rows::<1>(padded, keep, out, block, oh) };
+            if v < vrows {
+                match self.layout.is_masked() {
+                    true => unsafe { self.convolve_rows::<1, true>(padded, keep, out, block, v) },
+                    false => unsafe { self.convolve_rows::<1, false>(padded, keep, out, block, v) },
+                }
             }
         }
     }
 
-    /// Output rows `oh .. oh + ROWS` of channel block `block`.
+    /// Virtual output rows `v .. v + ROWS` of channel block `block`; `MASKED` says whether the
+    /// reads are masked ([`PaddedLayout::is_masked`]; masking every read with all lanes
+    /// measured slower than plain loads).
     ///
     /// # Safety
-    /// As [`Kernel::convolve_sample`], with `oh + ROWS <= out_h`. The input reads stay inside
-    /// `padded`: a chunk starting at column `c0` reads columns `c0 + j .. c0 + j + 16` with
-    /// `c0 + 16 <= ceil(out_w / 16) * 16` and `j <= kw - 1`, below `row_len`, in rows
-    /// `oh + r + i <= out_h - 1 + kh - 1 < layout.rows`.
+    /// As [`Kernel::convolve_sample`], with `v + ROWS <= vrows`. The input reads stay inside
+    /// `padded`: a chunk starting at column `c0 < vrow_len` of virtual row `v` reads 16 floats
+    /// from `tap_offset(c, i, j) + v * vrow_step + c0`, at most `sample_len` (the layout's rows
+    /// and tail cover the last chunk of the last row of the last tap).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn convolve_rows<const ROWS: usize>(
+    unsafe fn convolve_rows<const ROWS: usize, const MASKED: bool>(
         &self,
         padded: &[f32],
         keep: Option<&[f32]>,
         out: &mut [MaybeUninit<f32>],
         block: usize,
-        oh: usize,
+        v: usize,
     ) {
         use std::arch::x86_64::{
             __m512, _CMP_NLE_UQ, _mm512_cmp_ps_mask, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
@@ -193,14 +286,15 @@ impl Kernel<'_> {
         };
 
         let Kernel { g, layout, .. } = self;
-        let ([kh, kw], [out_h, out_w]) = (g.kernel, g.output());
+        let [kh, kw] = g.kernel;
         let taps = g.c_in * kh * kw;
         let weights = self.blocked[block * taps * CHANNELS..][..taps * CHANNELS].as_ptr();
         let channels = CHANNELS.min(g.c_out - block * CHANNELS);
         let bias = &self.bias[block * CHANNELS..][..CHANNELS];
-        debug_assert!(oh + ROWS <= out_h);
-        for c0 in (0..out_w).step_by(LANES) {
-            // acc[o][r]: output channel o of the block, output row oh + r.
+        let plane = g.output()[0] * g.output()[1];
+        debug_assert!(v + ROWS <= layout.vrows);
+        for c0 in (0..layout.vrow_len).step_by(LANES) {
+            // acc[o][r]: output channel o of the block, virtual row v + r.
             let mut acc: [[__m512; ROWS]; CHANNELS] = [[_mm512_set1_ps(0.0); ROWS]; CHANNELS];
             for (a, &b) in acc.iter_mut().zip(bias) {
                 *a = [_mm512_set1_ps(b); ROWS];
@@ -208,11 +302,17 @@ impl Kernel<'_> {
             for c in 0..g.c_in {
                 for i in 0..kh {
                     let rows: [*const f32; ROWS] = std::array::from_fn(|r| {
-                        padded[((c * layout.rows) + oh + r + i) * layout.row_len + c0..].as_ptr()
+                        padded[layout.tap_offset(c, i, 0) + (v + r) * layout.vrow_step + c0..].as_ptr()
                     });
                     for j in 0..kw {
-                        // SAFETY: see the contract; 16 floats from column c0 + j are inside the row.
-                        let x: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(rows[r].add(j)) });
+                        // SAFETY: see the contract; 16 floats from the chunk's start are inside
+                        // `padded`, the lanes outside the row masked off.
+                        let x: [__m512; ROWS] = std::array::from_fn(|r| unsafe {
+                            match MASKED {
+                                true => _mm512_maskz_loadu_ps(layout.mask(j), rows[r].add(j)),
+                                false => _mm512_loadu_ps(rows[r].add(j)),
+                            }
+                        });
                         // SAFETY: tap (c, i, j) of this block is inside `blocked`.
                         let w = unsafe { weights.add(((c * kh + i) * kw + j) * CHANNELS) };
                         for (o, acc) in acc.iter_mut().enumerate() {
@@ -225,11 +325,11 @@ impl Kernel<'_> {
                     }
                 }
             }
-            let n = LANES.min(out_w - c0);
+            let n = LANES.min(layout.vrow_len - c0);
             let mask = (u32::MAX >> (32 - n)) as u16;
             for (o, acc) in acc.iter().take(channels).enumerate() {
                 for (r, &a) in acc.iter().enumerate() {
-                    let at = ((block * CHANNELS + o) * out_h + oh + r) * out_w + c0;
+                    let at = (block * CHANNELS + o) * plane + (v + r) * layout.vrow_len + c0;
                     let a = match keep {
                         Some(keep) => {
                             // SAFETY: the n unmasked lanes are values of `keep` (same shape as

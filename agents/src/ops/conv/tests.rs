@@ -24,6 +24,11 @@ fn geometries() -> Vec<ConvGeometry> {
         g(1, 2, [1, 1], 3, [3, 3], [1, 1]),   // one pixel
         g(2, 2, [4, 6], 3, [3, 1], [1, 0]),   // rectangular kernel, padding on rows only
         g(3, 2, [5, 37], 9, [3, 3], [1, 1]),  // rows of 2 full and 1 partial 16-pixel chunks, 8 + 1 channels
+        g(9, 4, [8, 8], 9, [3, 3], [1, 1]),   // IMPALA's 8x8 maps: the flat layout, two rows a chunk
+        g(2, 3, [4, 4], 5, [3, 3], [1, 1]),   // flat, four rows a chunk
+        g(2, 3, [2, 8], 4, [1, 1], [0, 0]),   // flat and pointwise
+        g(2, 2, [4, 8], 3, [3, 1], [1, 0]),   // flat, padding on rows only
+        g(2, 2, [8, 4], 3, [5, 5], [2, 2]),   // flat, a kernel wider than half a row
     ]
 }
 

@@ -48,12 +48,11 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, sc
     assert_eq!(grads.len(), samples * g.output_len(), "samples of x and grad");
     let layout = PaddedLayout::new(g);
     let [kh, kw] = g.kernel;
-    let [out_h, out_w] = g.output();
-    // Where each tap's input starts in a padded sample; the tap order is the weight's (channel,
-    // kernel row, kernel column).
-    let offsets: Vec<usize> = (0..g.c_in)
-        .flat_map(|c| (0..kh).flat_map(move |i| (0..kw).map(move |j| (c * layout.rows + i) * layout.row_len + j)))
-        .collect();
+    // Where each tap's input starts in a padded sample, and the lanes of its reads inside the
+    // row; the tap order is the weight's (channel, kernel row, kernel column).
+    let taps_of = || (0..g.c_in).flat_map(|c| (0..kh).flat_map(move |i| (0..kw).map(move |j| (c, i, j))));
+    let offsets: Vec<usize> = taps_of().map(|(c, i, j)| layout.tap_offset(c, i, j)).collect();
+    let masks: Vec<u16> = taps_of().map(|(_, _, j)| layout.mask(j)).collect();
     let taps = offsets.len();
     let blocks = g.c_out.div_ceil(CHANNELS);
     let Scratch { padded, packed, lanes } = scratch;
@@ -63,12 +62,12 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, sc
     }
     lanes.clear();
     lanes.resize(blocks * taps * CHANNELS * LANES, 0.0);
-    let chunks = out_w.div_ceil(LANES);
-    let band = (BAND_BYTES / (samples * chunks * CHANNELS * LANES * size_of::<f32>())).clamp(1, out_h);
-    for first_row in (0..out_h).step_by(band) {
-        let rows = first_row..(first_row + band).min(out_h);
+    let chunks = layout.vrow_len.div_ceil(LANES);
+    let band = (BAND_BYTES / (samples * chunks * CHANNELS * LANES * size_of::<f32>())).clamp(1, layout.vrows);
+    for first_row in (0..layout.vrows).step_by(band) {
+        let rows = first_row..(first_row + band).min(layout.vrows);
         for block in 0..blocks {
-            pack(g, grads, block, rows.clone(), packed);
+            pack(g, &layout, grads, block, rows.clone(), packed);
             let tile = Tile { g, layout: &layout, samples, padded, packed, rows: rows.clone() };
             let mut tap = 0;
             while tap < taps {
@@ -79,9 +78,9 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, sc
                 #[cfg(target_arch = "x86_64")]
                 unsafe {
                     tap += match taps - tap {
-                        1 => tile.accumulate::<1>(&offsets[tap..], slots),
-                        2 => tile.accumulate::<2>(&offsets[tap..], slots),
-                        _ => tile.accumulate::<TAPS>(&offsets[tap..], slots),
+                        1 => tile.accumulate::<1>(&offsets[tap..], &masks[tap..], slots),
+                        2 => tile.accumulate::<2>(&offsets[tap..], &masks[tap..], slots),
+                        _ => tile.accumulate::<TAPS>(&offsets[tap..], &masks[tap..], slots),
                     }
                 };
                 #[cfg(not(target_arch = "x86_64"))]
@@ -100,26 +99,34 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, sc
     dw
 }
 
-/// Copies rows `rows` of block `block`'s 8 gradient channels of every sample into `packed` as
-/// `[sample, row, 16-pixel chunk, channel, 16 lanes]`, zeros past the row's end and past
-/// `c_out`: the kernel then reads one contiguous stream, without masks. (Read in place, the 8
-/// planes, 4 KiB apart in the 32x32 layers, fell into the same L1 cache sets.)
-fn pack(g: &ConvGeometry, grads: &[f32], block: usize, rows: Range<usize>, packed: &mut Vec<f32>) {
-    let [out_h, out_w] = g.output();
-    let chunks = out_w.div_ceil(LANES);
+/// Copies virtual rows `rows` ([`PaddedLayout`]) of block `block`'s 8 gradient channels of every
+/// sample into `packed` as `[sample, row, 16-pixel chunk, channel, 16 lanes]`, zeros past the
+/// row's end and past `c_out`: the kernel then reads one contiguous stream, without masks.
+/// (Read in place, the 8 planes, 4 KiB apart in the 32x32 layers, fell into the same L1 cache
+/// sets.)
+fn pack(
+    g: &ConvGeometry,
+    layout: &PaddedLayout,
+    grads: &[f32],
+    block: usize,
+    rows: Range<usize>,
+    packed: &mut Vec<f32>,
+) {
+    let plane = g.output()[0] * g.output()[1];
+    let chunks = layout.vrow_len.div_ceil(LANES);
     let samples = grads.len() / g.output_len();
     packed.clear();
     packed.resize(samples * rows.len() * chunks * CHANNELS * LANES, 0.0);
     let channels = CHANNELS.min(g.c_out - block * CHANNELS);
     let mut at = packed.chunks_exact_mut(CHANNELS * LANES);
     for grad in grads.chunks_exact(g.output_len()) {
-        for oh in rows.clone() {
-            for c0 in (0..out_w).step_by(LANES) {
-                let n = LANES.min(out_w - c0);
+        for v in rows.clone() {
+            for c0 in (0..layout.vrow_len).step_by(LANES) {
+                let n = LANES.min(layout.vrow_len - c0);
                 let slot = at.next().expect("packed band holds every chunk");
                 for (o, lanes) in slot.chunks_exact_mut(LANES).take(channels).enumerate() {
-                    let plane = (block * CHANNELS + o) * out_h * out_w;
-                    lanes[..n].copy_from_slice(&grad[plane + oh * out_w + c0..][..n]);
+                    let start = (block * CHANNELS + o) * plane + v * layout.vrow_len + c0;
+                    lanes[..n].copy_from_slice(&grad[start..][..n]);
                 }
             }
         }
@@ -139,27 +146,28 @@ struct Tile<'a> {
 
 impl Tile<'_> {
     /// Adds the products of the band's rows, over all samples, for the first `T` taps of
-    /// `offsets` into `slots` (`[T, 8 channels, 16 lanes]`); returns `T`.
+    /// `offsets` (their reads masked by `masks`) into `slots` (`[T, 8 channels, 16 lanes]`);
+    /// returns `T`. (Plain loads where no mask is needed measured no faster here.)
     ///
     /// # Safety
     /// The CPU must support AVX-512F. `padded` holds `samples` samples padded by `layout`,
     /// `packed` their gradients' band ([`pack`]), `slots` at least `T * 8 * 16` floats, and each
-    /// offset is a tap's start in a padded sample.
+    /// offset is a tap's start in a padded sample ([`PaddedLayout::tap_offset`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn accumulate<const T: usize>(&self, offsets: &[usize], slots: &mut [f32]) -> usize {
-        use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_storeu_ps};
+    unsafe fn accumulate<const T: usize>(&self, offsets: &[usize], masks: &[u16], slots: &mut [f32]) -> usize {
+        use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps, _mm512_storeu_ps};
 
         let Tile { g, layout, samples, padded, packed, ref rows } = *self;
-        let [out_h, out_w] = g.output();
-        let (chunks, sample_len) = (out_w.div_ceil(LANES), layout.sample_len(g));
-        assert!(offsets.len() >= T && slots.len() >= T * CHANNELS * LANES && rows.end <= out_h);
+        let (chunks, sample_len) = (layout.vrow_len.div_ceil(LANES), layout.sample_len(g));
+        assert!(offsets.len() >= T && masks.len() >= T && slots.len() >= T * CHANNELS * LANES);
+        assert!(rows.end <= layout.vrows);
         assert_eq!(padded.len(), samples * sample_len);
         assert_eq!(packed.len(), samples * rows.len() * chunks * CHANNELS * LANES);
         // The farthest read, 16 floats from the last chunk of the last row of the last tap,
-        // stays inside the padded sample (as in the forward kernel: `oh + i < rows`,
-        // `c0 + j + 16 <= row_len`).
-        assert!(offsets[T - 1] + (out_h - 1) * layout.row_len + chunks * LANES <= sample_len);
+        // stays inside the padded sample (as in the forward kernel).
+        assert!(offsets[T - 1] + (layout.vrows - 1) * layout.vrow_step + chunks * LANES <= sample_len);
+        let masks: [u16; T] = std::array::from_fn(|t| masks[t]);
         // acc[o][t]: output channel o of the block, tap t; slot (t, o).
         let mut acc: [[__m512; T]; CHANNELS] = std::array::from_fn(|o| {
             // SAFETY: slot (t, o) holds 16 floats inside `slots`.
@@ -167,16 +175,17 @@ impl Tile<'_> {
         });
         let mut grad = packed.as_ptr();
         for s in 0..samples {
-            for oh in rows.clone() {
-                // SAFETY: row oh of each tap is inside sample s (the asserts above).
+            for v in rows.clone() {
+                // SAFETY: virtual row v of each tap is inside sample s (the asserts above).
                 let inputs: [*const f32; T] = std::array::from_fn(|t| unsafe {
-                    padded.as_ptr().add(s * sample_len + offsets[t] + oh * layout.row_len)
+                    padded.as_ptr().add(s * sample_len + offsets[t] + v * layout.vrow_step)
                 });
                 for c0 in (0..chunks * LANES).step_by(LANES) {
                     // SAFETY: the 16 floats from column c0 of each tap's row are inside the
-                    // padded sample (the assert above). Past the row's end they meet zeros of
-                    // the packed gradient.
-                    let x: [__m512; T] = std::array::from_fn(|t| unsafe { _mm512_loadu_ps(inputs[t].add(c0)) });
+                    // padded sample (the assert above), the lanes outside the row masked off.
+                    // Past the row's end they meet zeros of the packed gradient.
+                    let x: [__m512; T] =
+                        std::array::from_fn(|t| unsafe { _mm512_maskz_loadu_ps(masks[t], inputs[t].add(c0)) });
                     for (o, acc) in acc.iter_mut().enumerate() {
                         // SAFETY: the band holds 8 x 16 floats per chunk, walked in order.
                         let gv = unsafe { _mm512_loadu_ps(grad.add(o * LANES)) };
