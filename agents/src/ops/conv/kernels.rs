@@ -161,9 +161,10 @@ fn read(x: &[f32], input: Input) -> Cow<'_, [f32]> {
 /// Gradients of the loss with respect to the weight (`Σ_b grad[b] · im2col(x[b])ᵀ`,
 /// `[c_out, c_in, kh, kw]`) and the bias (`[c_out]`). Each group of
 /// `SAMPLES_PER_PARTIAL_SUM` samples is one task; the groups' sums are added in order. The
-/// direct kernel where the CPU has AVX-512, else im2col and gemm.
+/// direct kernel where the CPU has AVX-512 and the output rows fill its vectors
+/// ([`weight_grad::suits`]), else im2col and gemm.
 pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32], input: Input) -> (Vec<f32>, Vec<f32>) {
-    match direct::available() {
+    match direct::available() && weight_grad::suits(g) {
         true => param_grads_by(g, x, grad, Some(input)),
         false => param_grads_by(g, &read(x, input), grad, None),
     }
@@ -173,6 +174,13 @@ pub fn param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32], input: Input) -> (
 #[cfg(test)]
 pub(super) fn im2col_param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
     param_grads_by(g, x, grad, None)
+}
+
+/// [`param_grads`] of `x` itself by the direct kernel, whatever [`weight_grad::suits`] says
+/// (the tests compare the two paths).
+#[cfg(test)]
+pub(super) fn direct_param_grads(g: &ConvGeometry, x: &[f32], grad: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    param_grads_by(g, x, grad, Some(Input::AsIs))
 }
 
 /// [`param_grads`] with the direct weight gradient reading `x` per `direct`, or, when `direct`
@@ -201,16 +209,19 @@ fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: Option<Inpu
         )
         .collect();
     let mut sums = partials.into_iter();
-    let (mut dw, mut db) = sums.next().unwrap_or_else(|| (vec![0.0; g.c_out * g.patch_len()], vec![0.0; g.c_out]));
+    let (mut dw_t, mut db) = sums.next().unwrap_or_else(|| (vec![0.0; g.c_out * g.patch_len()], vec![0.0; g.c_out]));
     for (pw, pb) in sums {
-        dw.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
+        dw_t.iter_mut().zip(&pw).for_each(|(a, b)| *a += b);
         db.iter_mut().zip(&pb).for_each(|(a, b)| *a += b);
     }
+    // [k, c_out] -> [c_out, k], the weight's layout.
+    let dw = (0..g.c_out).flat_map(|c| dw_t.iter().skip(c).step_by(g.c_out).copied()).collect();
     (dw, db)
 }
 
-/// The weight gradient `[c_out, c_in * kh * kw]` of samples `xs` given their output gradients
-/// `grads`, by im2col and gemm: `dWᵀ [k, c_out] += im2col [k, n] · gradᵀ [n, c_out]` per sample.
+/// The transposed weight gradient `dWᵀ` (`[c_in * kh * kw, c_out]`) of samples `xs` given their
+/// output gradients `grads`, by im2col and gemm: `dWᵀ [k, c_out] += im2col [k, n] · gradᵀ
+/// [n, c_out]` per sample.
 /// With the small output gradient transposed (rather than the large im2col matrix) gemm reads
 /// both operands in their fast order, 3x faster than `dW = grad · im2colᵀ` (measured with a
 /// one-off timing of gemm alone on the IMPALA-CNN's shapes, not kept).
@@ -231,8 +242,7 @@ fn im2col_weight_grad(
         }
         matmul(&mut dw_t, [k, g.c_out, n], (patches, Stored::AsIs), (grad_t, Stored::AsIs), Accumulate::Yes);
     }
-    // [k, c_out] -> [c_out, k], the weight's layout.
-    (0..g.c_out).flat_map(|c| dw_t.iter().skip(c).step_by(g.c_out).copied()).collect()
+    dw_t
 }
 
 /// The sum of `values` in 16 interleaved partial sums added at the end: a fixed order (so the

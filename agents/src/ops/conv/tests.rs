@@ -29,6 +29,7 @@ fn geometries() -> Vec<ConvGeometry> {
         g(2, 3, [2, 8], 4, [1, 1], [0, 0]),   // flat and pointwise
         g(2, 2, [4, 8], 3, [3, 1], [1, 0]),   // flat, padding on rows only
         g(2, 2, [8, 4], 3, [5, 5], [2, 2]),   // flat, a kernel wider than half a row
+        g(2, 1, [5, 17], 3, [1, 1], [0, 0]),  // one tap: the weight gradient's single-tap tile
     ]
 }
 
@@ -146,7 +147,7 @@ fn direct_and_im2col_paths_agree() {
             ),
             (
                 "weight gradient",
-                kernels::param_grads(&g, &x, &grad, Input::AsIs).0,
+                kernels::direct_param_grads(&g, &x, &grad).0,
                 kernels::im2col_param_grads(&g, &x, &grad).0,
             ),
         ];
