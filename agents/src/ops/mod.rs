@@ -1,7 +1,7 @@
 //! heldout's own tensor operations, added to burn as backend extensions where burn-flex's generic
 //! kernels were the learner's bottleneck (see BENCHMARKS.md, "Agents / learner"):
-//! - [`conv`]: the stride-1 convolution with bias (a direct AVX-512 kernel, im2col + gemm,
-//!   hand-written gradients);
+//! - [`conv`]: the stride-1 convolution with bias, optionally of its input's relu (direct
+//!   AVX-512 kernels for the forward pass and both gradients, im2col + gemm elsewhere);
 //! - [`max_pool`]: max pooling with its argmax gradient.
 //!
 //! Each has f32 kernels for flex, an autodiff backward node, and burn's generic ops as the

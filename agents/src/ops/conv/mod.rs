@@ -5,9 +5,10 @@
 //! channel axes; for the IMPALA-CNN update that was about 70 % of the time. This module adds the
 //! operation to burn as a backend extension ([`ConvBackend`]):
 //! - flex: where the CPU has AVX-512, a direct convolution for the forward pass and (with the
-//!   kernel turned) the input gradient (`direct`), and a direct weight gradient (`weight_grad`);
-//!   otherwise im2col and one gemm per sample (`kernels`). NCHW in and out, no layout copies, samples
-//!   in parallel with a fixed summation order;
+//!   kernel turned) the input gradient (`direct`), and a direct weight gradient (`weight_grad`,
+//!   for maps whose rows fill its vectors); otherwise im2col and one gemm per sample
+//!   (`kernels`). NCHW in and out, no layout copies, samples in parallel with a fixed summation
+//!   order; an [`Input::Relu`] applied while the input is copied;
 //! - autodiff: a backward node that calls those gradient kernels;
 //! - LibTorch (feature `tch`): burn's own convolution ops, which LibTorch already does well.
 //!
