@@ -5,10 +5,6 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
-
-/// The allocator of the `heldout` binary, so that the encoders are measured as they train.
-#[global_allocator]
-static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocator::Allocator;
 use heldout_agents::Noise;
 use heldout_agents::backend::{inference_device, train_device};
 use heldout_agents::init::Init;
@@ -17,6 +13,10 @@ use heldout_agents::obs::ObsFormat;
 use heldout_agents::vision::{BoxXyxy, LabelledBox, PyramidPoolerConfig, VisionEncoderConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+
+/// The allocator of the `heldout` binary, so that the encoders are measured as they train.
+#[global_allocator]
+static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocator::Allocator;
 
 const BATCH: usize = 64;
 const SIZE: usize = 64;

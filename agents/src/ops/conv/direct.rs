@@ -362,3 +362,10 @@ impl Kernel<'_> {
 pub(super) fn relu(v: f32) -> f32 {
     if v <= 0.0 { 0.0 } else { v }
 }
+
+/// The gradient `d` through a relu whose input was `v`, as burn computes it: 0 where `v <= 0`,
+/// else `d` (a NaN input keeps it). [`Kernel::convolve_rows`] applies the same rule with a
+/// vector compare.
+pub(super) fn relu_gradient(v: f32, d: f32) -> f32 {
+    if v <= 0.0 { 0.0 } else { d }
+}

@@ -3,11 +3,10 @@
 
 use burn::backend::Flex;
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::{ActivationOps, ModuleOps};
 use burn::tensor::DType;
 
 use super::kernels::{self, ConvGeometry};
-use super::{ConvBackend, Input, options, read};
+use super::{ConvBackend, Input, generic};
 use crate::ops::flex_tensor as tensor;
 
 impl ConvBackend for Flex {
@@ -19,7 +18,7 @@ impl ConvBackend for Flex {
         input: Input,
     ) -> FlexTensor {
         if !all_f32(&[&x, &weight, &bias]) {
-            return Flex::conv2d(read::<Flex>(x, input), weight, Some(bias), options(padding));
+            return generic::forward::<Flex>(x, weight, bias, padding, input);
         }
         let g = geometry(&x, &weight, padding);
         let [out_h, out_w] = g.output();
@@ -36,12 +35,7 @@ impl ConvBackend for Flex {
         input: Input,
     ) -> FlexTensor {
         if !all_f32(&[&x, &weight, &grad]) {
-            let read = read::<Flex>(x, input);
-            let dx = Flex::conv2d_x_backward(read.clone(), weight, grad, options(padding));
-            return match input {
-                Input::AsIs => dx,
-                Input::Relu => Flex::relu_backward(read, dx),
-            };
+            return generic::input_grad::<Flex>(x, weight, grad, padding, input);
         }
         let g = geometry(&x, &weight, padding);
         let (x, weight, grad) = (x.to_contiguous(), weight.to_contiguous(), grad.to_contiguous());
@@ -58,9 +52,7 @@ impl ConvBackend for Flex {
         input: Input,
     ) -> (FlexTensor, FlexTensor) {
         if !all_f32(&[&x, &weight, &bias, &grad]) {
-            let read = read::<Flex>(x, input);
-            let weight_grad = Flex::conv2d_weight_backward(read.clone(), weight, grad.clone(), options(padding));
-            return (weight_grad, Flex::conv2d_bias_backward(read, bias, grad));
+            return generic::param_grads::<Flex>(x, weight, bias, grad, padding, input);
         }
         let g = geometry(&x, &weight, padding);
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use super::direct::{self, relu};
+use super::direct::{self, relu, relu_gradient};
 use super::{Input, weight_grad};
 use crate::ops::par_chunks_zeroed;
 
@@ -109,7 +109,7 @@ pub fn input_grad(g: &ConvGeometry, x: &[f32], weight: &[f32], grad: &[f32], inp
         let mut dx = im2col_input_grad(g, weight, grad);
         if input == Input::Relu {
             dx.par_chunks_mut(g.input_len()).zip(x.par_chunks(g.input_len())).for_each(|(dx, x)| {
-                dx.iter_mut().zip(x).for_each(|(d, &v)| *d = if v <= 0.0 { 0.0 } else { *d });
+                dx.iter_mut().zip(x).for_each(|(d, &v)| *d = relu_gradient(v, *d));
             });
         }
         return dx;

@@ -24,6 +24,10 @@ mod weight_grad;
 pub use kernels::ConvGeometry;
 pub use layer::{Conv, Padding};
 
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Dispatch, backend_extension};
+use burn::tensor::Tensor;
+
 /// What a convolution reads: its input, or the input's relu. With [`Input::Relu`] the
 /// activation is fused into the convolution (applied where the kernels copy the input, its
 /// gradient applied where they write the input gradient), saving burn's two element-wise passes
@@ -36,13 +40,9 @@ pub enum Input {
     Relu,
 }
 
-use burn::backend::ops::ConvOptions;
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Dispatch, backend_extension};
-use burn::tensor::Tensor;
-
 /// The stride-1 convolution as a backend operation, with its two backward halves. The default
-/// bodies use burn's generic convolution ops; flex overrides all three.
+/// bodies use burn's generic convolution ops (the [`generic`] functions); flex overrides all
+/// three.
 #[backend_extension(Autodiff, Flex, LibTorch: cfg(feature = "tch"))]
 pub trait ConvBackend: burn::backend::Backend {
     /// `x` `[batch, c_in, h, w]` (or its relu, per `input`), `weight` `[c_out, c_in, kh, kw]`,
@@ -54,7 +54,7 @@ pub trait ConvBackend: burn::backend::Backend {
         padding: [usize; 2],
         input: Input,
     ) -> FloatTensor<Self> {
-        Self::conv2d(read::<Self>(x, input), weight, Some(bias), options(padding))
+        generic::forward::<Self>(x, weight, bias, padding, input)
     }
 
     /// The gradient with respect to `x` given the output gradient `grad`.
@@ -65,12 +65,7 @@ pub trait ConvBackend: burn::backend::Backend {
         padding: [usize; 2],
         input: Input,
     ) -> FloatTensor<Self> {
-        let read = read::<Self>(x, input);
-        let dx = Self::conv2d_x_backward(read.clone(), weight, grad, options(padding));
-        match input {
-            Input::AsIs => dx,
-            Input::Relu => Self::relu_backward(read, dx),
-        }
+        generic::input_grad::<Self>(x, weight, grad, padding, input)
     }
 
     /// The gradients with respect to the weight and the bias given the output gradient `grad`.
@@ -82,27 +77,76 @@ pub trait ConvBackend: burn::backend::Backend {
         padding: [usize; 2],
         input: Input,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let read = read::<Self>(x, input);
-        let weight_grad = Self::conv2d_weight_backward(read.clone(), weight, grad.clone(), options(padding));
-        (weight_grad, Self::conv2d_bias_backward(read, bias, grad))
+        generic::param_grads::<Self>(x, weight, bias, grad, padding, input)
     }
 }
 
-/// What the convolution reads of `x`, by burn's generic ops.
-fn read<B: burn::backend::Backend>(x: FloatTensor<B>, input: Input) -> FloatTensor<B> {
-    match input {
-        Input::AsIs => x,
-        Input::Relu => B::relu(x),
+/// [`ConvBackend`]'s three operations by burn's generic ops: its default bodies, and flex's
+/// fallback for other float types.
+mod generic {
+    use burn::backend::Backend;
+    use burn::backend::ops::ConvOptions;
+    use burn::backend::tensor::FloatTensor;
+
+    use super::Input;
+
+    /// [`super::ConvBackend::conv_forward`].
+    pub fn forward<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        bias: FloatTensor<B>,
+        padding: [usize; 2],
+        input: Input,
+    ) -> FloatTensor<B> {
+        B::conv2d(read::<B>(x, input), weight, Some(bias), options(padding))
+    }
+
+    /// [`super::ConvBackend::conv_input_grad`].
+    pub fn input_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        padding: [usize; 2],
+        input: Input,
+    ) -> FloatTensor<B> {
+        let read = read::<B>(x, input);
+        let dx = B::conv2d_x_backward(read.clone(), weight, grad, options(padding));
+        match input {
+            Input::AsIs => dx,
+            Input::Relu => B::relu_backward(read, dx),
+        }
+    }
+
+    /// [`super::ConvBackend::conv_param_grads`].
+    pub fn param_grads<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        bias: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        padding: [usize; 2],
+        input: Input,
+    ) -> (FloatTensor<B>, FloatTensor<B>) {
+        let read = read::<B>(x, input);
+        let weight_grad = B::conv2d_weight_backward(read.clone(), weight, grad.clone(), options(padding));
+        (weight_grad, B::conv2d_bias_backward(read, bias, grad))
+    }
+
+    /// What the convolution reads of `x`.
+    fn read<B: Backend>(x: FloatTensor<B>, input: Input) -> FloatTensor<B> {
+        match input {
+            Input::AsIs => x,
+            Input::Relu => B::relu(x),
+        }
+    }
+
+    /// burn's options for a stride-1, dilation-1, single-group convolution.
+    fn options(padding: [usize; 2]) -> ConvOptions<2> {
+        ConvOptions::new([1, 1], padding, [1, 1], 1)
     }
 }
 
 #[cfg(feature = "tch")]
 impl ConvBackend for burn::backend::LibTorch {}
-
-/// burn's options for a stride-1, dilation-1, single-group convolution.
-fn options(padding: [usize; 2]) -> ConvOptions<2> {
-    ConvOptions::new([1, 1], padding, [1, 1], 1)
-}
 
 /// Stride-1 convolution with symmetric zero `padding` (rows, columns) of `x` or its relu (per
 /// `input`) on any heldout device, differentiable: `x` `[batch, c_in, h, w]`, `weight`

@@ -44,11 +44,10 @@ pub fn suits(g: &ConvGeometry) -> bool {
 }
 
 /// The transposed weight gradient `dWᵀ` (`[c_in * kh * kw, c_out]`, as the im2col path sums it)
-/// of the samples `xs` (`[n, c_in, h, w]`, read
-/// per `input`) given their output gradients `grads` (`[n, c_out, out_h, out_w]`). Each entry is
-/// a sum in a fixed order (lane by lane over bands of rows, samples, rows and 16-pixel chunks,
-/// then the 16 lanes), so it does not depend on how the caller spreads groups over threads.
-/// Panics unless [`super::direct::available`].
+/// of the samples `xs` (`[n, c_in, h, w]`, read per `input`) given their output gradients
+/// `grads` (`[n, c_out, out_h, out_w]`). Each entry is a sum in a fixed order (lane by lane over
+/// bands of rows, samples, rows and 16-pixel chunks, then the 16 lanes), so it does not depend
+/// on how the caller spreads groups over threads. Panics unless [`super::direct::available`].
 pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, scratch: &mut Scratch) -> Vec<f32> {
     assert!(super::direct::available(), "the direct weight gradient needs AVX-512");
     let samples = xs.len() / g.input_len();
