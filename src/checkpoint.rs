@@ -14,11 +14,10 @@ const PREFIX: &str = "update-";
 const STATE_FILE: &str = "trainer.toml";
 const AGENT_DIR: &str = "agent";
 
-/// Where the training loop stands: enough, with the agent, to continue exactly.
+/// Where the training loop stands: enough, with the agent (which counts the updates done), to
+/// continue exactly.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainerState {
-    /// Updates completed.
-    pub update: usize,
     /// Environment frames seen.
     pub global_step: u64,
     /// Evaluations made.
@@ -31,10 +30,10 @@ pub struct TrainerState {
 
 /// The checkpoints directory of a run.
 pub fn dir(run_dir: &Path) -> PathBuf {
-    run_dir.join("checkpoints")
+    run_dir.join(crate::paths::CHECKPOINTS_DIR)
 }
 
-/// Writes a checkpoint for `state.update` and keeps only the newest few. A crash while writing
+/// Writes a checkpoint after the agent's latest update and keeps only the newest few. A crash while writing
 /// leaves the previous checkpoints untouched.
 pub fn save(run_dir: &Path, agent: &Agent, state: &TrainerState) -> Result<PathBuf> {
     let root = dir(run_dir);
@@ -43,7 +42,7 @@ pub fn save(run_dir: &Path, agent: &Agent, state: &TrainerState) -> Result<PathB
     agent.save(&tmp.path().join(AGENT_DIR)).context("saving the agent")?;
     let state_toml = toml::to_string(state).context("serializing trainer state")?;
     crate::atomic::write(&tmp.path().join(STATE_FILE), state_toml.as_bytes())?;
-    let target = root.join(format!("{PREFIX}{:08}", state.update));
+    let target = root.join(format!("{PREFIX}{:08}", agent.updates_done()));
     if target.exists() {
         std::fs::remove_dir_all(&target).with_context(|| format!("replacing {}", target.display()))?;
     }

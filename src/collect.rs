@@ -7,7 +7,7 @@ use heldout_agents::{Agent, Observations, Rollout};
 use heldout_envs::EpisodeRecord;
 use rand::rngs::StdRng;
 
-use crate::objects::labelled;
+use crate::convert::labelled;
 use crate::workers::WorkerPool;
 
 /// A rollout, the episodes that ended during it, and where the time went.
@@ -40,7 +40,6 @@ pub fn collect(
         let t = Instant::now();
         let act = agent.act(pool.observations(), rng)?;
         inference_time += t.elapsed();
-        let (obs, boxes) = (pool.obs().to_vec(), pool.boxes().to_vec());
 
         let t = Instant::now();
         let step = pool.step(&act.actions)?;
@@ -63,7 +62,9 @@ pub fn collect(
             }
         }
         let ended: Vec<bool> = (0..n).map(|i| step.terminated[i] || step.truncated[i]).collect();
-        rollout.push(Observations::with_boxes(&obs, &boxes), &act, &rewards, &ended);
+        let acted_on = pool.previous_observations();
+        let acted_on = if agent.reads_boxes() { acted_on } else { Observations::from(acted_on.bytes) };
+        rollout.push(acted_on, &act, &rewards, &ended);
         episodes.extend(step.episodes.into_iter().flatten());
     }
     let t = Instant::now();

@@ -11,12 +11,18 @@ use heldout_envs::multiroom::{MultiRoomObs, MultiRoomOptions};
 use heldout_envs::registry::EnvConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::method::Method;
+
 /// Everything a training run needs; saved as `config.toml` in the run directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Run name: the run lives in `runs/<name>/` unless a run directory is given.
     pub name: String,
+    /// The arm of the paper's comparison the agent's regularizers and SNI started from
+    /// ([`Method`]); `None`: the preset's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
     /// Seed of everything: weights, levels drawn, actions sampled.
     pub seed: u64,
     /// Training levels: `[start_level, start_level + train_levels)`; 0 = unbounded.
@@ -62,7 +68,8 @@ pub struct EvalConfig {
 }
 
 /// The built-in configurations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// MultiRoom (N3r: 1-3 rooms on 11x11, MiniGrid's egocentric 7x7 view), IBAC-SNI with lambda
     /// 0.5, 200 training levels, 1.5M frames: the README's main job.
@@ -87,6 +94,7 @@ impl RunConfig {
         match preset {
             Preset::Multiroom => RunConfig {
                 name: "multiroom-ibac-sni".into(),
+                method: None,
                 seed: 1,
                 train_levels: 200,
                 start_level: 0,
@@ -104,6 +112,7 @@ impl RunConfig {
             },
             Preset::Coinrun => RunConfig {
                 name: "coinrun".into(),
+                method: None,
                 seed: 1,
                 train_levels: 500,
                 start_level: 0,
@@ -141,19 +150,28 @@ impl RunConfig {
     }
 
     /// Builds a config from a preset, an optional TOML file layered on it, and `key=value`
-    /// overrides, then validates it.
+    /// overrides, then validates it. A `method` (from the file or an override) replaces the
+    /// preset's regularizers and SNI with that arm's before the file and the overrides apply,
+    /// so they can still change any value. The value `none` unsets an optional field.
     pub fn resolve(preset: Preset, file: Option<&Path>, overrides: &[String]) -> Result<RunConfig, ConfigError> {
-        let mut tree =
+        let base =
             toml::Value::try_from(RunConfig::preset(preset)).map_err(|e| ConfigError::Serialize(e.to_string()))?;
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
-            let layer: toml::Table = toml::from_str(&text)
-                .map_err(|e| ConfigError::Parse { path: path.display().to_string(), reason: e.to_string() })?;
-            merge(&mut tree, toml::Value::Table(layer));
-        }
-        for o in overrides {
-            apply_override(&mut tree, o)?;
+        let layer = file.map(read_layer).transpose()?;
+        let layered = |mut tree: toml::Value| -> Result<toml::Value, ConfigError> {
+            if let Some(layer) = &layer {
+                merge(&mut tree, toml::Value::Table(layer.clone()));
+            }
+            for o in overrides {
+                apply_override(&mut tree, o)?;
+            }
+            Ok(tree)
+        };
+        let mut tree = layered(base.clone())?;
+        if let Some(method) = method_of(&tree)? {
+            let env = tree.get("env").and_then(|e| e.get("kind")).and_then(toml::Value::as_str).unwrap_or_default();
+            let mut with_method = base;
+            set_method(&mut with_method, method, env)?;
+            tree = layered(with_method)?;
         }
         let config: RunConfig = tree.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
         config.validate()?;
@@ -201,6 +219,18 @@ impl RunConfig {
                 reason: "start_level + train_levels overflows".into(),
             });
         }
+        let limits = [
+            ("num_envs", self.num_envs, MAX_ENVS),
+            ("num_steps", self.num_steps, MAX_STEPS),
+            ("num_envs * num_steps", self.num_envs.saturating_mul(self.num_steps), MAX_BATCH),
+            ("workers", self.workers, MAX_ENVS),
+            ("eval.episodes", self.eval.episodes, MAX_EVAL_EPISODES),
+        ];
+        for (field, value, max) in limits {
+            if value > max {
+                return Err(ConfigError::OutOfRange { field: field.into(), reason: format!("{value} is above {max}") });
+            }
+        }
         let batch = self.num_envs * self.num_steps;
         if batch < self.agent.ppo.minibatches {
             return Err(ConfigError::OutOfRange {
@@ -234,6 +264,56 @@ impl RunConfig {
             if self.workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { self.workers };
         w.min(self.num_envs)
     }
+}
+
+/// Most parallel envs (and worker threads) a run may ask for: far above any machine's cores,
+/// far below what would take minutes to allocate.
+const MAX_ENVS: usize = 4096;
+/// Most steps per env per update.
+const MAX_STEPS: usize = 65_536;
+/// Most samples in one update's rollout (the rollout holds each observation).
+const MAX_BATCH: usize = 1 << 20;
+/// Most episodes per evaluation.
+const MAX_EVAL_EPISODES: usize = 1_000_000;
+
+/// Reads a TOML file to lay over a config.
+fn read_layer(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.display().to_string(), reason: e.to_string() })
+}
+
+/// The `method` a layered config tree names, if any.
+fn method_of(tree: &toml::Value) -> Result<Option<Method>, ConfigError> {
+    let Some(value) = tree.get("method") else { return Ok(None) };
+    let name = value.as_str().unwrap_or_default();
+    Method::from_name(name).map(Some).ok_or_else(|| ConfigError::OutOfRange {
+        field: "method".into(),
+        reason: format!("{value} is not a method; the methods are {}", Method::ALL.map(Method::name).join(", ")),
+    })
+}
+
+/// Replaces the tree's regularizers and SNI lambda with `method`'s on the env called `env`.
+fn set_method(tree: &mut toml::Value, method: Method, env: &str) -> Result<(), ConfigError> {
+    let (regularizers, sni_lambda) = method.settings(env);
+    let agent = tree.get_mut("agent").and_then(toml::Value::as_table_mut).expect("a config has an agent table");
+    let regularizers = toml::Value::try_from(regularizers).map_err(|e| ConfigError::Serialize(e.to_string()))?;
+    agent.insert("regularizers".into(), regularizers);
+    match sni_lambda {
+        Some(lambda) => agent.insert("sni_lambda".into(), toml::Value::Float(lambda)),
+        None => agent.remove("sni_lambda"),
+    };
+    Ok(())
+}
+
+/// The word that unsets an optional field: `--set sni_lambda=none`, or `sni_lambda = "none"`
+/// in a config file. A field whose current value is a string (the run's name) takes it as
+/// that string.
+const UNSET: &str = "none";
+
+/// Whether `layer` unsets the field whose current value is `current`.
+fn unsets(layer: &toml::Value, current: Option<&toml::Value>) -> bool {
+    layer.as_str() == Some(UNSET) && !current.is_some_and(toml::Value::is_str)
 }
 
 /// A config that cannot be used, with what is wrong.
@@ -284,6 +364,10 @@ fn merge(base: &mut toml::Value, layer: toml::Value) {
     match (base, layer) {
         (toml::Value::Table(b), toml::Value::Table(l)) => {
             for (k, v) in l {
+                if unsets(&v, b.get(&k)) {
+                    b.remove(&k);
+                    continue;
+                }
                 match b.get_mut(&k) {
                     Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
                     _ => {
@@ -311,7 +395,11 @@ pub fn apply_override(tree: &mut toml::Value, given: &str) -> Result<(), ConfigE
         node = node.get_mut(p.as_str()).expect("resolved path exists");
     }
     let table = node.as_table_mut().ok_or_else(|| err(format!("`{}` is not a table", parents.join("."))))?;
-    table.insert(last.clone(), value);
+    if unsets(&value, table.get(last.as_str())) {
+        table.remove(last.as_str());
+    } else {
+        table.insert(last.clone(), value);
+    }
     Ok(())
 }
 
@@ -344,11 +432,22 @@ fn resolve_key(tree: &toml::Value, key: &str) -> Result<Vec<String>, String> {
     }
     let mut found = Vec::new();
     collect_suffix_matches(tree, &mut Vec::new(), &parts, &mut found);
+    if found.is_empty() {
+        // An optional field that is unset here (no `method`, no SNI) is still a field.
+        collect_suffix_matches(&every_field(), &mut Vec::new(), &parts, &mut found);
+    }
     match found.len() {
         1 => Ok(found.pop().unwrap()),
         0 => Err(format!("no config field is called `{key}`")),
         _ => Err(format!("`{key}` is ambiguous: {}", found.iter().map(|p| p.join(".")).collect::<Vec<_>>().join(", "))),
     }
+}
+
+/// A config tree with every optional field present, to find fields that a tree leaves unset.
+fn every_field() -> toml::Value {
+    let mut config = RunConfig::preset(Preset::Multiroom);
+    config.method = Some(Method::Baseline);
+    toml::Value::try_from(config).expect("a run config always serializes")
 }
 
 fn collect_suffix_matches(node: &toml::Value, path: &mut Vec<String>, key: &[String], found: &mut Vec<Vec<String>>) {
@@ -398,6 +497,56 @@ mod tests {
         assert!(msg(&["num_envs=0"]).contains("num_envs"));
         assert!(msg(&["num_envs=\"many\""]).contains("num_envs"));
         assert!(msg(&["sni_lambda=1.5"]).contains("sni_lambda"));
+    }
+
+    #[test]
+    fn a_method_sets_the_arm_and_later_values_override_it() {
+        let c = resolve(&["method=baseline"]).unwrap();
+        assert_eq!(c.method, Some(Method::Baseline));
+        assert_eq!((c.agent.regularizers.clone(), c.agent.sni_lambda), (Default::default(), None));
+        let c = resolve(&["method=dropout-sni", "dropout=0.1"]).unwrap();
+        assert_eq!((c.agent.regularizers.dropout, c.agent.sni_lambda), (0.1, Some(0.5)));
+        assert!(c.agent.regularizers.bottleneck.is_none(), "the preset's bottleneck is replaced");
+        // The override may come before the method: the method still applies first.
+        let c = resolve(&["sni_lambda=0.25", "method=ibac-sni"]).unwrap();
+        assert_eq!(c.agent.sni_lambda, Some(0.25));
+        let c = RunConfig::resolve(Preset::CoinrunSmall, None, &["method=ibac".into()]).unwrap();
+        assert_eq!(c.agent.regularizers.bottleneck.unwrap().rho_shift, 5.0);
+        assert_eq!(c.agent.regularizers.l2, 0.0, "an arm holds only its own regularizer");
+        let err = resolve(&["method=ibac_sni"]).unwrap_err().to_string();
+        assert!(err.contains("method") && err.contains("ibac-sni, dropout-sni"), "{err}");
+    }
+
+    #[test]
+    fn none_unsets_an_optional_field_from_flags_and_files() {
+        let c = resolve(&["sni_lambda=none", "agent.regularizers.bottleneck=none"]).unwrap();
+        assert_eq!((c.agent.sni_lambda, c.agent.regularizers.bottleneck), (None, None));
+        // An unset field can be set again, by its short name too.
+        let c = resolve(&["sni_lambda=none", "sni_lambda=0.75"]).unwrap();
+        assert_eq!(c.agent.sni_lambda, Some(0.75));
+        let c = RunConfig::resolve(Preset::Coinrun, None, &["sni_lambda=0.5".into()]).unwrap();
+        assert_eq!(c.agent.sni_lambda, Some(0.5));
+        // A string field takes "none" as its value; a required field cannot be unset.
+        assert_eq!(resolve(&["name=none"]).unwrap().name, "none");
+        assert!(resolve(&["seed=none"]).unwrap_err().to_string().contains("seed"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("arm.toml");
+        std::fs::write(&path, "[agent]\nsni_lambda = \"none\"\n[agent.regularizers]\nbottleneck = \"none\"\n").unwrap();
+        let c = RunConfig::resolve(Preset::Multiroom, Some(&path), &[]).unwrap();
+        assert_eq!((c.agent.sni_lambda, c.agent.regularizers.bottleneck), (None, None));
+        std::fs::write(&path, "method = \"l2\"\n").unwrap();
+        let c = RunConfig::resolve(Preset::Multiroom, Some(&path), &[]).unwrap();
+        assert_eq!((c.method, c.agent.regularizers.l2, c.agent.sni_lambda), (Some(Method::L2), 1e-4, None));
+    }
+
+    #[test]
+    fn absurd_sizes_are_refused() {
+        for o in ["num_envs=1000000", "num_steps=100000000", "workers=100000", "eval.episodes=100000000"] {
+            let err = resolve(&[o]).unwrap_err().to_string();
+            assert!(err.contains(o.split('=').next().unwrap()) && err.contains("above"), "{o}: {err}");
+        }
+        let err = resolve(&["num_envs=4096", "num_steps=4096"]).unwrap_err().to_string();
+        assert!(err.contains("num_envs * num_steps"), "{err}");
     }
 
     #[test]

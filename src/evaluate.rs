@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use crate::objects::labelled;
+use crate::convert::labelled;
 use crate::stats::Estimate;
 use crate::workers::WorkerPool;
 

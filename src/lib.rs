@@ -4,22 +4,26 @@
 //! The pieces: [`workers`] step the envs in parallel, [`collect`] gathers rollouts, [`trainer`]
 //! runs the PPO loop with periodic [`evaluate`]-ion on training and held-out levels, logging to
 //! TensorBoard ([`logger`]) and writing [`checkpoint`]s; [`sweep`] runs many trainings;
-//! [`pretrain`] trains the vision backbone on object boxes ([`objects`]); [`cli`] is the
+//! [`pretrain`] trains the vision backbone on object boxes ([`convert`]); [`cli`] is the
 //! `heldout` command line.
 
+pub mod aggregate;
 pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod convert;
 pub mod evaluate;
 pub mod logger;
-pub mod objects;
+pub mod method;
+pub mod paths;
 pub mod picture;
 pub mod plot;
 pub mod pretrain;
 pub mod progress;
 pub mod stats;
+pub mod study;
 pub mod sweep;
 pub mod trainer;
 pub mod workers;

@@ -14,6 +14,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => heldout::cli::train::run(args),
         Command::Eval(args) => heldout::cli::eval::run(args),
         Command::Sweep(args) => heldout::cli::sweep::run(args),
+        Command::Study(args) => heldout::cli::study::run(args),
         Command::Render(args) => heldout::cli::render::run(args),
         Command::Bench(args) => heldout::cli::bench::run(args),
         Command::Pretrain(args) => heldout::cli::pretrain::run(args),

@@ -85,7 +85,7 @@ pub fn plot_success(title: &str, keys: &[String], summary: &[SettingSummary], pa
 }
 
 /// Registers a system TrueType font for plot text (plotters draws no text without one).
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     let path = FONT_PATHS.iter().find(|p| Path::new(p).exists()).with_context(|| {
         format!("no TrueType font for the plot (looked for {}); install fonts-dejavu-core", FONT_PATHS.join(", "))
     })?;

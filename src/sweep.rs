@@ -6,8 +6,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::paths::RESULT_FILE;
 use crate::stats::standard_error;
-use crate::trainer::{RESULT_FILE, RunResult};
+use crate::trainer::RunResult;
 
 /// One swept config field and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +107,7 @@ pub fn plan(sweep_dir: &Path, axes: &[Axis], seeds: u64, first_seed: u64, base_a
                 name.clone(),
                 "--run-dir".to_string(),
                 dir.display().to_string(),
-                "--resume".to_string(),
+                "--resume-or-start".to_string(),
                 "--quiet".to_string(),
             ]);
             runs.push(PlannedRun { name, setting: setting.clone(), seed, dir, args });

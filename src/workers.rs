@@ -14,7 +14,7 @@ use heldout_agents::vision::LabelledBox;
 use heldout_envs::registry::{AnyEnv, EnvConfig};
 use heldout_envs::{EnvError, LevelSet, ObjectBox, ObsSpace, SlotSnapshot, VecEnv, VecStep};
 
-use crate::objects::labelled_batch;
+use crate::convert::labelled_batch;
 
 enum Command {
     Observe,
@@ -41,10 +41,15 @@ struct Worker {
 }
 
 /// A batch of `num_envs` envs spread over worker threads.
+///
+/// The pool keeps the observations before the last step beside the current ones (two buffers
+/// swapped at each step), so a rollout reads what the policy acted on without a copy.
 pub struct WorkerPool {
     workers: Vec<Worker>,
     obs: Vec<u8>,
     boxes: Vec<Vec<LabelledBox>>,
+    previous_obs: Vec<u8>,
+    previous_boxes: Vec<Vec<LabelledBox>>,
     space: ObsSpace,
     num_actions: usize,
 }
@@ -69,6 +74,8 @@ impl WorkerPool {
             workers: handles,
             obs: vec![0; num_envs * space.len()],
             boxes: vec![Vec::new(); num_envs],
+            previous_obs: vec![0; num_envs * space.len()],
+            previous_boxes: vec![Vec::new(); num_envs],
             space,
             num_actions,
         };
@@ -106,7 +113,14 @@ impl WorkerPool {
         Observations::with_boxes(&self.obs, &self.boxes)
     }
 
-    /// Steps every env; the new observations are in [`WorkerPool::obs`].
+    /// The observations (with their boxes) before the last [`WorkerPool::step`]: what the
+    /// actions of that step were chosen from.
+    pub fn previous_observations(&self) -> Observations<'_> {
+        Observations::with_boxes(&self.previous_obs, &self.previous_boxes)
+    }
+
+    /// Steps every env; the new observations are in [`WorkerPool::obs`], the ones acted on in
+    /// [`WorkerPool::previous_observations`].
     pub fn step(&mut self, actions: &[usize]) -> Result<VecStep> {
         if actions.len() != self.num_envs() {
             return Err(EnvError::ActionCount { expected: self.num_envs(), got: actions.len() }.into());
@@ -116,19 +130,15 @@ impl WorkerPool {
             w.send(Command::Step(actions[start..start + w.slots].to_vec()))?;
             start += w.slots;
         }
+        std::mem::swap(&mut self.obs, &mut self.previous_obs);
+        std::mem::swap(&mut self.boxes, &mut self.previous_boxes);
         let mut out = VecStep::default();
         let mut slot = 0;
         for w in &self.workers {
             let Reply::Stepped(step, observed) = w.receive()? else { unreachable!("a step gets a step reply") };
             store(&mut self.obs, &mut self.boxes, slot, observed);
             slot += w.slots;
-            let step = *step;
-            out.rewards.extend(step.rewards);
-            out.terminated.extend(step.terminated);
-            out.truncated.extend(step.truncated);
-            out.infos.extend(step.infos);
-            out.final_obs.extend(step.final_obs);
-            out.episodes.extend(step.episodes);
+            out.append(*step);
         }
         Ok(out)
     }

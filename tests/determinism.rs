@@ -3,7 +3,7 @@
 
 use heldout::collect::collect;
 use heldout::config::{Preset, RunConfig};
-use heldout::trainer::obs_format;
+use heldout::convert::obs_format;
 use heldout::workers::WorkerPool;
 use heldout_agents::{Agent, Rollout};
 use rand::SeedableRng;

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use tensorboard_proto::plugin_hparams::HParamsPluginData;
 
 const TAGS: &[&str] = &[
     "charts/episodic_return",
@@ -65,6 +66,29 @@ fn tiny_training_run_writes_logs_checkpoints_and_evaluates() {
     let out =
         heldout_ok(tmp.path(), &["eval", "run/checkpoints/update-00000002", "--episodes", "3", "--levels", "train"]);
     assert!(out.contains("after 128 frames"), "{out}");
+
+    // The run opens in TensorBoard's HParams dashboard: its hyperparameters, then its final
+    // metrics and a finished session.
+    let plugin: Vec<(&str, &HParamsPluginData)> = events
+        .iter()
+        .filter_map(|(t, _, v)| match v {
+            Logged::HParams(d) => Some((t.as_str(), d)),
+            _ => None,
+        })
+        .collect();
+    let tags: Vec<&str> = plugin.iter().map(|p| p.0).collect();
+    assert_eq!(tags, ["_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"]);
+    let metrics: Vec<&str> =
+        plugin[0].1.get_experiment().get_metric_infos().iter().map(|m| m.get_name().get_tag()).collect();
+    assert!(metrics.contains(&"final/test_success"), "{metrics:?}");
+    for tag in &metrics {
+        assert!(events.iter().any(|(t, s, _)| t == tag && *s == 256), "metric {tag} logged at the last step");
+    }
+    let hparams = plugin[1].1.get_session_start_info().get_hparams();
+    assert_eq!(hparams["sni_lambda"].get_number_value(), 0.5);
+    assert_eq!(hparams["env"].get_string_value(), "multiroom");
+    assert!(hparams["bottleneck"].get_bool_value() && hparams["sni"].get_bool_value());
+    assert_eq!(plugin[2].1.get_session_end_info().get_status(), tensorboard_proto::api::Status::STATUS_SUCCESS);
 
     // A second run in the same directory is refused rather than mixed in.
     let err = heldout_err(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -130,7 +154,12 @@ fn bad_configs_and_checkpoints_are_clear_errors() {
     assert!(err.contains("broken.toml") && err.contains("not valid TOML"), "{err}");
     let err = heldout_err(dir, &["train", "--config", "missing.toml", "--run-dir", "x"]);
     assert!(err.contains("missing.toml"), "{err}");
+    let err = heldout_err(dir, &["train", "--set", "num_envs=1000000", "--run-dir", "x"]);
+    assert!(err.contains("num_envs") && err.contains("above"), "{err}");
+    let err = heldout_err(dir, &["train", "--resume", "--name", "nosuchrun"]);
+    assert!(err.contains("nothing to resume") && err.contains("nosuchrun"), "{err}");
     assert!(!dir.join("x").exists(), "a rejected config must not create a run");
+    assert!(!dir.join("runs/nosuchrun").exists(), "nothing to resume starts nothing");
 
     let args = tiny_args("run", 2);
     heldout_ok(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());

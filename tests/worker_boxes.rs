@@ -1,7 +1,7 @@
 //! The worker pool hands the agent each env's object boxes, in slot order, matching its current
 //! observation across shards and auto-resets.
 
-use heldout::objects::labelled_batch;
+use heldout::convert::labelled_batch;
 use heldout::workers::WorkerPool;
 use heldout_envs::coinrun::CoinRunOptions;
 use heldout_envs::registry::EnvConfig;

@@ -1,9 +1,10 @@
-//! The agent: network, optimizer and configuration, with acting and (in
-//! [`crate::ppo::learner`]) learning.
+//! The agent: network, optimizer and configuration; acting ([`Agent::act`]) and learning
+//! ([`Agent::update`], one PPO update read top to bottom, its loss in [`crate::ppo::sni`]).
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::Noise;
@@ -13,7 +14,13 @@ use crate::error::{AgentError, check_count};
 use crate::init::Init;
 use crate::nn::ActorCritic;
 use crate::obs::{ObsFormat, Observations};
+use crate::ppo::batch::{Batch, split};
+use crate::ppo::gae::gae;
+use crate::ppo::grad::clip_global_norm;
 use crate::ppo::loss::log_probs;
+use crate::ppo::sni::{LossParts, PassWeights, loss};
+use crate::ppo::stats::explained_variance;
+use crate::ppo::{Rollout, UpdateStats};
 use crate::sample::categorical;
 
 /// What the policy did for a batch of observations.
@@ -119,6 +126,12 @@ impl Agent {
         &self.model
     }
 
+    /// Whether the network reads each observation's object boxes (the vision encoder): a
+    /// rollout then needs them, else it is better off without.
+    pub fn reads_boxes(&self) -> bool {
+        self.model.encoder.reads_boxes()
+    }
+
     /// The noise mode of the behaviour policy that collects rollouts: [`Noise::Off`] (the
     /// noise-free policy) under SNI, [`Noise::On`] (the noisy policy) without SNI. Evaluation
     /// uses [`Noise::Off`] in both cases.
@@ -173,5 +186,121 @@ impl Agent {
         let x = self.obs.to_tensor(obs.bytes, &inference_device());
         let out = self.model.valid().forward(x, obs.boxes, Noise::Off, &mut unused)?;
         Ok(out.values.into_data().try_into_vec::<f32>().expect("f32 values"))
+    }
+
+    /// One PPO update on `rollout` (collected with [`Agent::act`] by the current weights).
+    /// `progress` in [0, 1] is the fraction of the run done, for the learning-rate and clip
+    /// annealing. On a NaN or infinite loss or gradient norm the update is rolled back (weights,
+    /// optimizer and batch-norm statistics as before the call) and
+    /// [`AgentError::NonFinite`] returned.
+    pub fn update(&mut self, rollout: &Rollout, progress: f64) -> Result<UpdateStats, AgentError> {
+        if !(0.0..=1.0).contains(&progress) {
+            return Err(AgentError::Progress(progress));
+        }
+        rollout.validate(&self.obs, self.num_actions)?;
+        self.model.encoder.check_boxes(rollout.boxes(), rollout.len())?;
+        let ppo = &self.config.ppo;
+        let (learning_rate, clip) = ppo.schedule(progress);
+
+        // 1. Advantages and returns from the rollout's values.
+        let (advantages, returns) = gae(
+            &rollout.rewards,
+            &rollout.values,
+            &rollout.terminated,
+            &rollout.next_values,
+            ppo.gamma,
+            ppo.gae_lambda,
+        );
+
+        // 2. Epochs of shuffled minibatches, from a snapshot to roll back to.
+        let snapshot = (self.model.valid(), self.optim.clone());
+        let weights = PassWeights::new(&self.config, &self.model);
+        let mut rng = StdRng::seed_from_u64(heldout_seeds::update(self.seed, self.updates));
+        let mut order: Vec<usize> = (0..rollout.len()).collect();
+        let mut sums = StatSums::default();
+        for epoch in 0..ppo.epochs {
+            order.shuffle(&mut rng);
+            for (minibatch, indices) in split(&order, ppo.minibatches).enumerate() {
+                let batch = Batch::gather(rollout, indices, &advantages, &returns, self, &mut rng);
+                // 3. The loss of the noise-free and/or noisy passes.
+                let loss = match loss(&self.model, &batch, &weights, &self.config, clip, &mut rng) {
+                    Ok(loss) => loss,
+                    Err(e) => return Err(self.roll_back(snapshot, e)),
+                };
+                if !loss.parts.total.is_finite() {
+                    return Err(self.roll_back(snapshot, AgentError::NonFinite { what: "loss", epoch, minibatch }));
+                }
+                // 4. Backward, global-norm clip, Adam step.
+                let mut grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
+                let grad_norm = clip_global_norm(&self.model, &mut grads, ppo.max_grad_norm);
+                if !grad_norm.is_finite() {
+                    let error = AgentError::NonFinite { what: "gradient norm", epoch, minibatch };
+                    return Err(self.roll_back(snapshot, error));
+                }
+                self.model = self.optim.step(learning_rate, self.model.clone(), grads);
+                sums.add(&loss.parts, grad_norm);
+            }
+        }
+        self.updates += 1;
+        let mean = sums.mean();
+        Ok(UpdateStats {
+            policy_loss: mean.policy,
+            value_loss: mean.value,
+            entropy: mean.entropy,
+            approx_kl: mean.approx_kl,
+            clipfrac: mean.clipfrac,
+            explained_variance: explained_variance(&rollout.values, &returns),
+            kl_bottleneck: mean.kl_bottleneck,
+            l2: mean.l2,
+            grad_norm: sums.grad_norm / sums.count,
+            learning_rate,
+            clip,
+        })
+    }
+
+    /// Restores the snapshot taken before the update and passes on what failed.
+    fn roll_back(&mut self, (model, optim): (ActorCritic, ModuleOptimizer), error: AgentError) -> AgentError {
+        self.model = model.train();
+        self.optim = optim;
+        error
+    }
+}
+
+/// Sums of the minibatches' loss parts and gradient norms over one update.
+#[derive(Debug, Default)]
+struct StatSums {
+    parts: LossParts,
+    grad_norm: f64,
+    count: f64,
+}
+
+impl StatSums {
+    fn add(&mut self, parts: &LossParts, grad_norm: f64) {
+        let s = &mut self.parts;
+        s.policy += parts.policy;
+        s.value += parts.value;
+        s.entropy += parts.entropy;
+        s.approx_kl += parts.approx_kl;
+        s.clipfrac += parts.clipfrac;
+        s.kl_bottleneck += parts.kl_bottleneck;
+        s.l2 += parts.l2;
+        s.total += parts.total;
+        self.grad_norm += grad_norm;
+        self.count += 1.0;
+    }
+
+    /// The mean of each part.
+    fn mean(&self) -> LossParts {
+        let (s, n) = (&self.parts, self.count);
+        LossParts {
+            policy: s.policy / n,
+            value: s.value / n,
+            entropy: s.entropy / n,
+            approx_kl: s.approx_kl / n,
+            clipfrac: s.clipfrac / n,
+            kl_bottleneck: s.kl_bottleneck / n,
+            l2: s.l2 / n,
+            total: s.total / n,
+        }
     }
 }

@@ -70,7 +70,7 @@ pub struct LevelSampler {
 impl LevelSampler {
     /// A sampler over `set` for stream `stream` (e.g. the env slot index) of `sampler_seed`.
     pub fn new(set: LevelSet, sampler_seed: u64, stream: u64) -> Self {
-        let seed = splitmix64(splitmix64(sampler_seed) ^ stream);
+        let seed = heldout_seeds::level_sampler(sampler_seed, stream);
         Self { set, rng: StdRng::seed_from_u64(seed), seed, draws: 0 }
     }
 
@@ -104,14 +104,6 @@ impl LevelSampler {
             None => self.rng.random_range(self.set.start_level..=u64::MAX),
         }
     }
-}
-
-/// SplitMix64's finaliser: spreads nearby integers over the whole `u64` range.
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

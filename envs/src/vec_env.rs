@@ -34,6 +34,19 @@ pub struct VecStep {
     pub episodes: Vec<Option<EpisodeRecord>>,
 }
 
+impl VecStep {
+    /// Appends the outcome of another batch's envs after this one's (shards in slot order).
+    pub fn append(&mut self, other: VecStep) {
+        let VecStep { rewards, terminated, truncated, infos, final_obs, episodes } = other;
+        self.rewards.extend(rewards);
+        self.terminated.extend(terminated);
+        self.truncated.extend(truncated);
+        self.infos.extend(infos);
+        self.final_obs.extend(final_obs);
+        self.episodes.extend(episodes);
+    }
+}
+
 /// What it takes to rebuild one env slot exactly: levels are pure functions of their seeds and
 /// envs are deterministic, so the level, the actions taken in it and the sampler's position
 /// are the whole state.

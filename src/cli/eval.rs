@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use crate::checkpoint;
 use crate::config::RunConfig;
 use crate::evaluate::{evaluate, record_episode};
-use crate::trainer::CONFIG_FILE;
+use crate::paths::CONFIG_FILE;
 
 /// Which levels to evaluate on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

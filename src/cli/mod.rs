@@ -6,6 +6,7 @@ pub mod bench;
 pub mod eval;
 pub mod pretrain;
 pub mod render;
+pub mod study;
 pub mod sweep;
 pub mod train;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Run a training for every combination of swept config values and seeds.
     Sweep(sweep::SweepArgs),
+    /// Run a study file's comparison (arms x settings x seeds) and write its results.
+    Study(study::StudyArgs),
     /// Draw a level's first frame (PNG) or an episode (GIF).
     Render(render::RenderArgs),
     /// Time the whole training loop: frames per second and where the time goes.

@@ -104,7 +104,7 @@ impl PretrainArgs {
 pub fn run(args: PretrainArgs) -> Result<()> {
     let config = args.config();
     config.validate()?;
-    let run_dir = args.run_dir.clone().unwrap_or_else(|| PathBuf::from("runs").join(&args.name));
+    let run_dir = args.run_dir.clone().unwrap_or_else(|| crate::paths::run_dir(&args.name));
     let out = args.out.clone().unwrap_or_else(|| run_dir.join("backbone.bpk"));
     let mut logger = Logger::new(&run_dir)?;
     let every = (config.steps / 10).max(1);

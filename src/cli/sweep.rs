@@ -34,7 +34,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
     /// Parent directory of sweeps.
-    #[arg(long, default_value = "runs")]
+    #[arg(long, default_value = crate::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// Print one `heldout train` command per run (for a cluster scheduler) and run nothing.
     #[arg(long)]

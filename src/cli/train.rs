@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 
 use crate::config::{Preset, RunConfig};
-use crate::trainer::{CONFIG_FILE, TrainOptions, default_run_dir, train};
+use crate::paths::{CONFIG_FILE, run_dir};
+use crate::trainer::{TrainOptions, train};
 
 /// Arguments of `heldout train`.
 #[derive(Debug, Args)]
@@ -42,8 +43,12 @@ pub struct TrainArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Continue the run in the run directory from its newest checkpoint.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume_or_start")]
     pub resume: bool,
+    /// Continue the run if the run directory holds one, else start it (what sweeps, studies
+    /// and job arrays run, so that a rerun picks up where it stopped).
+    #[arg(long)]
+    pub resume_or_start: bool,
     /// Stop with a checkpoint after this many updates (resume later with --resume).
     #[arg(long, value_name = "UPDATES")]
     pub stop_after: Option<usize>,
@@ -66,25 +71,33 @@ impl TrainArgs {
         named.into_iter().filter_map(|(k, v)| Some(format!("{k}={}", v?))).chain(self.set.iter().cloned()).collect()
     }
 
-    /// The resolved config and run directory. With `--resume`, the run's saved config is the
-    /// base, so a resumed run goes on with the settings it started with (plus any overrides,
-    /// which must then agree with them).
-    pub fn resolve(&self) -> Result<(RunConfig, PathBuf)> {
+    /// The resolved config, the run directory, and whether the run resumes. A resumed run's
+    /// saved config is the base, so it goes on with the settings it started with (plus any
+    /// overrides, which must then agree with them). `--resume` with no run to resume is an
+    /// error.
+    pub fn resolve(&self) -> Result<(RunConfig, PathBuf, bool)> {
         let overrides = self.overrides();
         let config = RunConfig::resolve(self.preset, self.config.as_deref(), &overrides)?;
-        let run_dir = self.run_dir.clone().unwrap_or_else(|| default_run_dir(&config));
+        let run_dir = self.run_dir.clone().unwrap_or_else(|| run_dir(&config.name));
         let saved = run_dir.join(CONFIG_FILE);
-        if self.resume && saved.exists() {
-            return Ok((RunConfig::resolve(self.preset, Some(&saved), &overrides)?, run_dir));
+        if self.resume && !saved.exists() {
+            bail!(
+                "nothing to resume: {} holds no run ({} is missing); start it without --resume",
+                run_dir.display(),
+                saved.display()
+            );
         }
-        Ok((config, run_dir))
+        if (self.resume || self.resume_or_start) && saved.exists() {
+            return Ok((RunConfig::resolve(self.preset, Some(&saved), &overrides)?, run_dir, true));
+        }
+        Ok((config, run_dir, false))
     }
 }
 
 /// Runs `heldout train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    let (config, run_dir) = args.resolve()?;
-    let options = TrainOptions { resume: args.resume, stop_after: args.stop_after, progress: !args.quiet };
+    let (config, run_dir, resume) = args.resolve()?;
+    let options = TrainOptions { resume, stop_after: args.stop_after, progress: !args.quiet };
     match train(&config, &run_dir, &options)?.result {
         Some(r) => println!(
             "{}: {} frames in {:.0} s; train success {:.3} ± {:.3}, test success {:.3} ± {:.3} (return {:.3} / {:.3})",

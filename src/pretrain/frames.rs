@@ -14,7 +14,7 @@ use heldout_envs::{Env, LevelSampler, LevelSet};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::objects::labelled;
+use crate::convert::labelled;
 
 /// How frames are gathered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,8 +73,8 @@ impl FrameSet {
 /// The layout of `env`'s observations, which must be RGB frames.
 pub fn rgb_format(env: &EnvConfig) -> Result<ObsFormat> {
     let space = env.build().context("building the environment")?.observation_space();
-    match space.shape[..] {
-        [height, width, 3] if space.high == u8::MAX => Ok(ObsFormat::rgb(height, width)),
+    match crate::convert::obs_format(&space) {
+        Ok(format) if format == ObsFormat::rgb(format.height, format.width) => Ok(format),
         _ => bail!("the detector needs RGB frames, and this env's observations have shape {:?}", space.shape),
     }
 }

@@ -26,8 +26,8 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::convert::NUM_CLASSES;
 use crate::logger::Logger;
-use crate::objects::NUM_CLASSES;
 use frames::{FramePlay, FrameSet, play_frames};
 use quality::{Quality, detect, score};
 
@@ -133,7 +133,8 @@ pub fn pretrain(
         keep_visible(play_frames(&config.env, test_levels, config.eval_frames, &config.play, config.seed ^ 1)?);
 
     let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut init = Init { device: train_device(), rng: StdRng::seed_from_u64(config.seed ^ 2) };
+    let mut init =
+        Init { device: train_device(), rng: StdRng::seed_from_u64(heldout_seeds::pretrain_weights(config.seed)) };
     let mut detector = config.detector_config().init(&train.format, config.batch_norm, &mut init)?;
     let detector_config = config.detector_config();
     let fixed: Vec<Vec<Proposal>> = held_out

@@ -8,6 +8,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use protobuf::Message;
 use tensorboard_proto::event::Event;
+use tensorboard_proto::plugin_hparams::HParamsPluginData;
 
 /// Runs the `heldout` binary with `args` in `cwd`.
 pub fn heldout(cwd: &Path, args: &[&str]) -> Output {
@@ -39,8 +40,10 @@ fn text(b: &[u8]) -> String {
 pub enum Logged {
     /// A scalar.
     Scalar(f32),
-    /// An encoded image of this width and height.
+    /// An encoded image of this width and height (as recorded, checked against the PNG's own).
     Image(i32, i32),
+    /// A summary of the hparams plugin.
+    HParams(HParamsPluginData),
 }
 
 /// Every (tag, step, value) in the TensorBoard event files of `dir`, checking record framing.
@@ -56,7 +59,13 @@ pub fn read_events(dir: &Path) -> Vec<(String, i64, Logged)> {
             let event = Event::parse_from_bytes(data).expect("a valid Event record");
             for v in event.get_summary().get_value() {
                 let logged = if v.has_image() {
-                    Logged::Image(v.get_image().get_width(), v.get_image().get_height())
+                    let (w, h) = (v.get_image().get_width(), v.get_image().get_height());
+                    let png = image::load_from_memory(v.get_image().get_encoded_image_string()).expect("a PNG");
+                    assert_eq!((png.width() as i32, png.height() as i32), (w, h), "{}: recorded size", v.get_tag());
+                    Logged::Image(w, h)
+                } else if v.get_metadata().get_plugin_data().get_plugin_name() == "hparams" {
+                    let content = v.get_metadata().get_plugin_data().get_content();
+                    Logged::HParams(HParamsPluginData::parse_from_bytes(content).expect("hparams plugin data"))
                 } else {
                     Logged::Scalar(v.get_simple_value())
                 };

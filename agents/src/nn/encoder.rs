@@ -96,6 +96,11 @@ impl Encoder {
         }
     }
 
+    /// Whether the encoder reads object boxes (only the vision encoder does).
+    pub fn reads_boxes(&self) -> bool {
+        matches!(self, Encoder::Vision(_))
+    }
+
     /// Checks the boxes given with a batch of `batch` observations: the vision encoder needs
     /// one list per observation, with finite coordinates and known classes; the others ignore
     /// them.

@@ -4,14 +4,18 @@
 //! - [`loss`]: the clipped surrogate, the (clipped) value loss, entropy;
 //! - [`grad`]: gradient clipping by the global norm over all parameters;
 //! - [`rollout`]: what the caller collects;
-//! - [`learner`]: one update, top to bottom.
+//! - `batch`: minibatches gathered from a rollout;
+//! - `sni`: the loss of one minibatch under Selective Noise Injection, on one page.
+//!
+//! The update itself, top to bottom, is [`crate::Agent::update`].
 
+pub(crate) mod batch;
 pub mod config;
 pub mod gae;
 pub mod grad;
-pub mod learner;
 pub mod loss;
 pub mod rollout;
+pub(crate) mod sni;
 pub mod stats;
 
 #[cfg(test)]

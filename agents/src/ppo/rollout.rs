@@ -76,19 +76,6 @@ impl Rollout {
         self.num_steps += 1;
     }
 
-    /// Empties the rollout, keeping its memory, for the next collection.
-    pub fn clear(&mut self) {
-        self.num_steps = 0;
-        self.obs.clear();
-        self.boxes.clear();
-        self.actions.clear();
-        self.log_probs.clear();
-        self.values.clear();
-        self.rewards.clear();
-        self.terminated.clear();
-        self.next_values.clear();
-    }
-
     /// Number of samples, `num_steps * num_envs`.
     pub fn len(&self) -> usize {
         self.num_steps * self.num_envs

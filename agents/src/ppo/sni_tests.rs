@@ -6,8 +6,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::learner::{Batch, Mix, loss};
+use super::batch::Batch;
 use super::loss::{action_log_prob, clipped_surrogate, entropy, log_probs, value_loss};
+use super::sni::{PassWeights, loss};
 use crate::backend::train_device;
 use crate::nn::{ActorCritic, EncoderConfig, MlpConfig};
 use crate::reg::{BottleneckConfig, l2_penalty};
@@ -91,7 +92,7 @@ fn grads(model: &ActorCritic, loss: Tensor<1>) -> Vec<Vec<f32>> {
 }
 
 fn sni_grads(agent: &Agent, batch: &Batch, seed: u64) -> Vec<Vec<f32>> {
-    let mix = Mix::new(&agent.config, &agent.model);
+    let mix = PassWeights::new(&agent.config, &agent.model);
     let terms = loss(&agent.model, batch, &mix, &agent.config, CLIP, &mut StdRng::seed_from_u64(seed)).unwrap();
     grads(&agent.model, terms.total)
 }
@@ -113,7 +114,7 @@ fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
 fn lambda_one_is_the_noise_free_loss_and_lambda_zero_the_noisy_one() {
     let batch = batch();
     let one = agent(Some(1.0));
-    let mix = Mix::new(&one.config, &one.model);
+    let mix = PassWeights::new(&one.config, &one.model);
     assert_eq!((mix.noise_free, mix.noisy, mix.critic), (Some(1.0), Some(0.0), Noise::Off), "both passes run");
     let noise_free = grads(&one.model, reference_loss(&one, &batch, Noise::Off, 5));
     assert_close(&sni_grads(&one, &batch, 5), &noise_free);
@@ -133,7 +134,7 @@ fn lambda_one_is_the_noise_free_loss_and_lambda_zero_the_noisy_one() {
 #[test]
 fn without_sni_the_noisy_pass_drives_policy_and_critic() {
     let a = agent(None);
-    let mix = Mix::new(&a.config, &a.model);
+    let mix = PassWeights::new(&a.config, &a.model);
     assert_eq!((mix.noise_free, mix.noisy, mix.critic), (None, Some(1.0), Noise::On));
     assert_eq!(a.rollout_noise(), Noise::On);
     assert_eq!(agent(Some(0.5)).rollout_noise(), Noise::Off);

@@ -42,11 +42,6 @@ pub struct RegularizerConfig {
 }
 
 impl RegularizerConfig {
-    /// Whether any regularizer injects noise, i.e. whether `Noise::On` and `Noise::Off` differ.
-    pub fn injects_noise(&self) -> bool {
-        self.dropout > 0.0 || self.batch_norm || self.bottleneck.is_some()
-    }
-
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), AgentError> {
         check_range("regularizers.l2", self.l2, 0.0, f64::MAX)?;

@@ -1,7 +1,7 @@
 //! The level's random numbers: SplitMix64, written out here so that a level stays the same
 //! whatever version of the `rand` crate is in use.
 
-use crate::level::splitmix64;
+use heldout_seeds::{GOLDEN_GAMMA, splitmix64};
 
 /// Which independent stream of a level seed to draw from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +21,13 @@ pub(crate) struct LevelRng {
 impl LevelRng {
     /// The stream `stream` of level `seed`.
     pub fn new(seed: u64, stream: Stream) -> Self {
-        Self { state: splitmix64(seed ^ splitmix64(stream as u64)) }
+        Self { state: heldout_seeds::stream(seed, stream as u64) }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let out = splitmix64(self.state);
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
         out
     }
 

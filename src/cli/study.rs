@@ -1,0 +1,131 @@
+//! `heldout study`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use crate::study::{RESULTS_DIR, Study, claim_results_dir, name_of, plots, results};
+use crate::sweep::{PlannedRun, execute};
+use crate::trainer::{TrainOptions, train};
+
+/// Arguments of `heldout study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// The study file (`studies/NAME.toml`); the study is called by its file's stem.
+    pub study: PathBuf,
+    /// Runs at a time, each its own `heldout train` process.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Print the plan and its time estimate, run nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Only write the results of the runs finished so far, run nothing.
+    #[arg(long, conflicts_with = "plan")]
+    pub report: bool,
+    /// Parent directory of the study's runs (`<runs-dir>/study-NAME/`).
+    #[arg(long, default_value = crate::paths::RUNS_DIR)]
+    pub runs_dir: PathBuf,
+    /// Parent directory of the study's results (`<results-dir>/NAME/`).
+    #[arg(long, default_value = RESULTS_DIR)]
+    pub results_dir: PathBuf,
+}
+
+/// Runs `heldout study`: prints the plan, runs the unfinished runs, writes the results.
+pub fn run(args: StudyArgs) -> Result<()> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let study = Study::load(&args.study)?;
+    let name = name_of(&args.study)?;
+    let runs = study.plan(&name, &args.runs_dir);
+    let out_dir = claim_results_dir(&args.results_dir, &name, &study)?;
+    let exe = std::env::current_exe().context("finding the heldout executable")?;
+    if !args.report {
+        let configs = check_runs(&runs)?;
+        print_plan(&name, &runs, &configs, args.jobs)?;
+        if args.plan {
+            return Ok(());
+        }
+    }
+    // Seed by seed: a study stopped part-way has every arm and setting at its first seeds.
+    let mut order = runs.clone();
+    order.sort_by_key(|r| r.seed);
+    let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs) };
+
+    let rows = results::collect(&runs)?;
+    let summary = results::write(&out_dir, &name, &study.description, &rows, runs.len())?;
+    match plots::draw(&out_dir, &name, &summary, &runs, &rows) {
+        Ok(files) => eprintln!("study {name}: wrote {} plots", files.len()),
+        Err(e) => eprintln!("study {name}: no plots: {e:#}"),
+    }
+    print!("{}", std::fs::read_to_string(out_dir.join("summary.md"))?);
+    if !failures.is_empty() {
+        bail!(
+            "{} of {} runs failed: {}",
+            failures.len(),
+            runs.len(),
+            failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Every run's resolved config, checked before any run starts.
+fn check_runs(runs: &[PlannedRun]) -> Result<Vec<crate::config::RunConfig>> {
+    runs.iter()
+        .map(|r| {
+            let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(
+                std::iter::once("heldout".to_string()).chain(r.args.iter().cloned()),
+            )?;
+            let crate::cli::Command::Train(t) = cli.command else { unreachable!("a run is a train command") };
+            Ok(t.resolve().with_context(|| format!("run {}", r.name))?.0)
+        })
+        .collect()
+}
+
+/// Prints how many runs and frames remain and how long they should take: at the frames per
+/// second the finished runs of this study reached, or else as measured on two updates of the
+/// first remaining run.
+fn print_plan(name: &str, runs: &[PlannedRun], configs: &[crate::config::RunConfig], jobs: usize) -> Result<()> {
+    let remaining: Vec<usize> = (0..runs.len()).filter(|&i| !runs[i].is_finished()).collect();
+    let frames: u64 = remaining.iter().map(|&i| configs[i].total_frames).sum();
+    eprintln!(
+        "study {name}: {} runs, {} finished, {} to run ({:.1}M frames), {jobs} at a time",
+        runs.len(),
+        runs.len() - remaining.len(),
+        remaining.len(),
+        frames as f64 / 1e6
+    );
+    let Some(&first) = remaining.first() else { return Ok(()) };
+    let finished = results::collect(runs)?;
+    let (fps, source) = if finished.is_empty() {
+        (measure_fps(&configs[first])?, format!("measured on 2 updates of {}", runs[first].name))
+    } else {
+        let (f, s) = finished.iter().fold((0.0, 0.0), |(f, s), r| (f + r.frames as f64, s + r.wall_seconds));
+        (f / s, format!("the mean of its {} finished runs", finished.len()))
+    };
+    let hours = frames as f64 / fps / jobs as f64 / 3600.0;
+    eprintln!("study {name}: about {hours:.1} h at {fps:.0} frames/s per run ({source}), evaluations included");
+    Ok(())
+}
+
+/// Frames per second of a whole run of `config`, evaluations included: a warm-up update with
+/// the untrained policy's evaluation, then two timed updates, in a temporary directory.
+fn measure_fps(config: &crate::config::RunConfig) -> Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let run = dir.path().join("run");
+    let start = Instant::now();
+    train(config, &run, &TrainOptions { resume: false, stop_after: Some(1), progress: false })?;
+    let warm_up = start.elapsed().as_secs_f64();
+    let timed = train(config, &run, &TrainOptions { resume: true, stop_after: Some(3), progress: false })?;
+    let per_update = timed.timings.total.as_secs_f64() / 2.0;
+    let evaluations = match config.eval.interval {
+        0 => 1,
+        every => 1 + config.num_updates().div_ceil(every),
+    };
+    let evaluation = (warm_up - per_update).max(0.0);
+    let seconds = config.num_updates() as f64 * per_update + evaluations as f64 * evaluation;
+    Ok(config.total_frames as f64 / seconds)
+}

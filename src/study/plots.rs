@@ -1,0 +1,281 @@
+//! A study's plots: held-out success and the generalization gap against the number of training
+//! levels (one line per arm, as Cobbe et al. 2019 draw them), held-out success against SNI's
+//! lambda, and held-out success over frames. Every point is an IQM over seeds with its 95%
+//! stratified bootstrap interval.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use plotters::prelude::*;
+
+use super::results::{BOOTSTRAP_SEED, RESAMPLES, RunRow, SummaryRow};
+use crate::aggregate::{Interval, Scores, bootstrap_ci, iqm};
+use crate::paths::EVAL_FILE;
+use crate::sweep::PlannedRun;
+
+const SIZE: (u32, u32) = (900, 560);
+
+/// One plotted series: points `(x, interval)`.
+struct Line {
+    label: String,
+    points: Vec<(f64, Interval)>,
+}
+
+/// How a chart's x axis is drawn.
+#[derive(Clone, Copy, PartialEq)]
+enum XScale {
+    Linear,
+    Log,
+}
+
+/// Draws every plot the summary supports into `dir`; returns the files written.
+pub fn draw(
+    dir: &Path,
+    name: &str,
+    summary: &[SummaryRow],
+    runs: &[PlannedRun],
+    rows: &[RunRow],
+) -> Result<Vec<PathBuf>> {
+    crate::plot::register_font()?;
+    let mut written = Vec::new();
+    let per_setting: Vec<&SummaryRow> = summary.iter().filter(|s| s.setting.is_some()).collect();
+    let level_counts = distinct(per_setting.iter().map(|s| s.setting.expect("per setting").train_levels as f64));
+    let lambdas = distinct(per_setting.iter().filter_map(|s| s.setting.expect("per setting").sni_lambda));
+    let series_name = |s: &SummaryRow| {
+        let lambda = s.setting.and_then(|x| x.sni_lambda);
+        match lambda {
+            Some(l) if lambdas.len() > 1 => format!("{} (lambda {l})", s.arm),
+            _ => s.arm.clone(),
+        }
+    };
+    if level_counts.len() > 1 {
+        let by_levels = |value: fn(&SummaryRow) -> Interval| {
+            lines(&per_setting, &series_name, |s| s.setting.expect("per setting").train_levels as f64, value)
+        };
+        let path = dir.join("levels.png");
+        let title = format!("{name}: held-out success vs training levels");
+        chart(
+            &path,
+            &title,
+            "training levels",
+            "held-out success (IQM, 95% CI)",
+            XScale::Log,
+            (0.0, 1.05),
+            &by_levels(|s| s.test_iqm),
+        )?;
+        written.push(path);
+        let path = dir.join("gap.png");
+        let title = format!("{name}: generalization gap vs training levels");
+        let gap = by_levels(|s| s.gap_iqm);
+        let low = gap.iter().flat_map(|l| l.points.iter().map(|p| p.1.low)).fold(0.0, f64::min);
+        chart(
+            &path,
+            &title,
+            "training levels",
+            "train - held-out success (IQM, 95% CI)",
+            XScale::Log,
+            (low - 0.05, 1.05),
+            &gap,
+        )?;
+        written.push(path);
+    }
+    if lambdas.len() > 1 {
+        let sni: Vec<&SummaryRow> =
+            per_setting.iter().copied().filter(|s| s.setting.is_some_and(|x| x.sni_lambda.is_some())).collect();
+        let arm_name = |s: &SummaryRow| match level_counts.len() {
+            1 => s.arm.clone(),
+            _ => format!("{} ({} levels)", s.arm, s.setting.expect("per setting").train_levels),
+        };
+        let lambda_lines =
+            lines(&sni, &arm_name, |s| s.setting.and_then(|x| x.sni_lambda).expect("an SNI arm"), |s| s.test_iqm);
+        let path = dir.join("lambda.png");
+        let title = format!("{name}: held-out success vs SNI lambda");
+        chart(
+            &path,
+            &title,
+            "lambda (weight of the noise-free gradient)",
+            "held-out success (IQM, 95% CI)",
+            XScale::Linear,
+            (0.0, 1.05),
+            &lambda_lines,
+        )?;
+        written.push(path);
+    }
+    for levels in level_counts {
+        let path = dir.join(format!("curves-levels-{levels}.png"));
+        let curves = curves(runs, rows, levels as u64)?;
+        if curves.is_empty() {
+            continue;
+        }
+        let title = format!("{name}: held-out success over training, {levels} levels");
+        chart(
+            &path,
+            &title,
+            "frames",
+            "held-out success (IQM over seeds, 95% CI)",
+            XScale::Linear,
+            (0.0, 1.05),
+            &curves,
+        )?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The distinct values of `values`, sorted.
+fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+/// One line per series name, its points at `x` with the interval `y`, sorted by x.
+fn lines(
+    rows: &[&SummaryRow],
+    name: &dyn Fn(&SummaryRow) -> String,
+    x: impl Fn(&SummaryRow) -> f64,
+    y: impl Fn(&SummaryRow) -> Interval,
+) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::new();
+    for s in rows {
+        let label = name(s);
+        let point = (x(s), y(s));
+        match out.iter_mut().find(|l| l.label == label) {
+            Some(line) => line.points.push(point),
+            None => out.push(Line { label, points: vec![point] }),
+        }
+    }
+    for line in &mut out {
+        line.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    out
+}
+
+/// Held-out success over frames per arm at `levels` training levels: at each evaluation, the
+/// IQM over the arm's seeds of their `eval.csv` values.
+fn curves(runs: &[PlannedRun], rows: &[RunRow], levels: u64) -> Result<Vec<Line>> {
+    let mut per_arm: Vec<(String, Vec<Curve>)> = Vec::new();
+    for row in rows.iter().filter(|r| r.train_levels == levels) {
+        let Some(run) = runs.iter().find(|r| r.name == row.run) else { continue };
+        let curve = read_curve(&run.dir.join(EVAL_FILE))?;
+        let label = match row.sni_lambda {
+            Some(l) if row.arm.ends_with("-sni") && l != 0.5 => format!("{} (lambda {l})", row.arm),
+            _ => row.arm.clone(),
+        };
+        match per_arm.iter_mut().find(|(a, _)| *a == label) {
+            Some((_, curves)) => curves.push(curve),
+            None => per_arm.push((label, vec![curve])),
+        }
+    }
+    let mut out = Vec::new();
+    for (label, curves) in per_arm {
+        let frames = distinct(curves.iter().flat_map(|c| c.iter().map(|p| p.0)));
+        let mut points = Vec::new();
+        for f in frames {
+            let at: Vec<f64> = curves.iter().filter_map(|c| c.iter().find(|p| p.0 == f).map(|p| p.1)).collect();
+            if at.len() == curves.len() {
+                points.push((f, bootstrap_ci(&Scores::new(vec![at]), iqm, RESAMPLES, BOOTSTRAP_SEED)?));
+            }
+        }
+        out.push(Line { label, points });
+    }
+    Ok(out)
+}
+
+/// `(frames, held-out success)` at each evaluation of a run.
+type Curve = Vec<(f64, f64)>;
+
+/// The [`Curve`] in a run's `eval.csv`.
+fn read_curve(path: &Path) -> Result<Curve> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
+    let column = |name: &str| {
+        header.iter().position(|h| *h == name).with_context(|| format!("{} has no {name} column", path.display()))
+    };
+    let (frames, test) = (column("frames")?, column("test_success")?);
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let cell = |i: usize| -> Result<f64> {
+                cells
+                    .get(i)
+                    .and_then(|c| c.parse().ok())
+                    .with_context(|| format!("{}: bad row {line:?}", path.display()))
+            };
+            Ok((cell(frames)?, cell(test)?))
+        })
+        .collect()
+}
+
+/// Draws `lines` with their intervals as error bars; saves a PNG at `path`.
+fn chart(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    scale: XScale,
+    (ylo, yhi): (f64, f64),
+    lines: &[Line],
+) -> Result<()> {
+    let xs = distinct(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)));
+    let (xmin, xmax) = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(1.0));
+    let mut buffer = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder.caption(title, ("sans-serif", 22)).margin(20).x_label_area_size(45).y_label_area_size(60);
+        match scale {
+            XScale::Log => {
+                let mut c = builder.build_cartesian_2d((xmin * 0.8..xmax * 1.25).log_scale(), ylo..yhi)?;
+                c.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+                draw_lines(&mut c, lines, (xmax / xmin).powf(0.012))?;
+            }
+            XScale::Linear => {
+                let pad = ((xmax - xmin) * 0.05).max(0.05);
+                let mut c = builder.build_cartesian_2d((xmin - pad)..(xmax + pad), ylo..yhi)?;
+                c.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
+                draw_lines(&mut c, lines, 1.0)?;
+            }
+        }
+        root.present()?;
+    }
+    crate::picture::save_png(
+        &heldout_envs::RgbFrame { width: SIZE.0 as usize, height: SIZE.1 as usize, data: buffer },
+        path,
+    )
+}
+
+/// Draws each line with error bars, nudging series apart along x (by factors of `spread` on a
+/// log axis, not at all on a linear one) so overlapping intervals stay readable.
+fn draw_lines<'a, X>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    lines: &[Line],
+    spread: f64,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+{
+    let n = lines.len() as f64;
+    for (i, line) in lines.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let nudge = spread.powf(i as f64 - (n - 1.0) / 2.0);
+        let pts: Vec<(f64, Interval)> = line.points.iter().map(|(x, y)| (x * nudge, *y)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|(x, y)| (*x, y.point)), color.stroke_width(2)))?
+            .label(line.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(
+            pts.iter().map(|(x, y)| ErrorBar::new_vertical(*x, y.low, y.point, y.high, color.filled(), 6)),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()?;
+    Ok(())
+}
