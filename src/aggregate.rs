@@ -1,4 +1,3 @@
-#![deny(missing_docs)]
 //! Aggregate statistics for few-seed RL results, after Agarwal et al. 2021, "Deep reinforcement
 //! learning at the edge of the statistical precipice" (the `rliable` library).
 //!

@@ -7,8 +7,10 @@
 //! [`pretrain`] trains the vision backbone on object boxes ([`convert`]); [`cli`] is the
 //! `heldout` command line.
 
+#![deny(missing_docs)]
+
 pub mod aggregate;
-pub mod atomic;
+mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod collect;
@@ -18,11 +20,11 @@ pub mod evaluate;
 pub mod logger;
 pub mod method;
 pub mod paths;
-pub mod picture;
-pub mod plot;
+mod picture;
+mod plot;
 pub mod pretrain;
-pub mod progress;
-pub mod stats;
+mod progress;
+mod stats;
 pub mod study;
 pub mod sweep;
 pub mod trainer;

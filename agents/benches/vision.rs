@@ -6,10 +6,10 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
 use heldout_agents::Noise;
+use heldout_agents::ObsFormat;
 use heldout_agents::backend::{inference_device, train_device};
 use heldout_agents::init::Init;
 use heldout_agents::nn::ImpalaConfig;
-use heldout_agents::obs::ObsFormat;
 use heldout_agents::vision::{BoxXyxy, LabelledBox, PyramidPoolerConfig, VisionEncoderConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};

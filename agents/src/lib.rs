@@ -19,20 +19,22 @@
 //! `VIRTUAL_ENV=V LIBTORCH_USE_PYTORCH=1` (and `V/bin` on `PATH`), run with
 //! `LD_LIBRARY_PATH=V/lib/python3.*/site-packages/torch/lib`.
 
-pub mod agent;
+#![deny(missing_docs)]
+
+mod agent;
 pub mod allocator;
 pub mod backend;
 pub mod checkpoint;
-pub mod config;
-pub mod error;
+mod config;
+mod error;
 pub mod init;
 pub mod nn;
-pub mod noise;
-pub mod obs;
+mod noise;
+mod obs;
 pub mod ops;
 pub mod ppo;
 pub mod reg;
-pub mod sample;
+mod sample;
 pub mod vision;
 
 pub use agent::{ActOutput, Agent};

@@ -5,8 +5,8 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use heldout_agents::Noise;
+use heldout_agents::ObsFormat;
 use heldout_agents::init::Init;
-use heldout_agents::obs::ObsFormat;
 use heldout_agents::vision::{
     BackboneConfig, BoxXyxy, DetectionHeadConfig, DetectorConfig, LabelledBox, Proposal, ProposalConfig,
     PyramidPoolerConfig, VisionEncoderConfig, VisionError,

@@ -5,17 +5,19 @@
 //! Gymnasium's: [`Env::reset`] returns `(obs, info)` and [`Env::step`] returns a [`Step`] whose
 //! `truncated` flag (time limit) is never folded into `terminated`.
 
+#![deny(missing_docs)]
+
 pub mod coinrun;
-pub mod env;
-pub mod error;
+mod env;
+mod error;
 #[cfg(feature = "gym-rs")]
 pub mod gym;
 pub mod level;
 pub mod multiroom;
-pub mod objects;
+mod objects;
 pub mod registry;
-pub mod space;
-pub mod vec_env;
+mod space;
+mod vec_env;
 
 pub use env::{Env, Info, Step, Transition};
 pub use error::EnvError;

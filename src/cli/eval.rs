@@ -41,6 +41,11 @@ pub struct EvalArgs {
     pub gif: Option<PathBuf>,
 }
 
+/// Most steps of the episode recorded as a GIF (CoinRun's time limit).
+const GIF_MAX_STEPS: usize = 1000;
+/// The GIF's speed.
+const GIF_FRAMES_PER_SECOND: u32 = 15;
+
 /// Runs `heldout eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     anyhow::ensure!(args.episodes > 0, "--episodes must be at least 1");
@@ -68,8 +73,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         report.episodes
     );
     if let Some(gif) = args.gif {
-        let frames = record_episode(&agent, &config.env, levels, args.seed, 1000)?;
-        crate::picture::save_gif(&frames, 15, &gif)?;
+        let frames = record_episode(&agent, &config.env, levels, args.seed, GIF_MAX_STEPS)?;
+        crate::picture::save_gif(&frames, GIF_FRAMES_PER_SECOND, &gif)?;
         println!("wrote {} ({} frames)", gif.display(), frames.len());
     }
     Ok(())

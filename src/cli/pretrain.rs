@@ -59,13 +59,13 @@ pub struct PretrainArgs {
     /// Seed of the levels, actions, minibatches and weights.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Where to write the backbone (default: <run dir>/backbone.bpk).
+    /// Where to write the backbone (default: RUN_DIR/backbone.bpk).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Run name (logs in runs/<name>).
+    /// Run name (logs in runs/NAME).
     #[arg(long, default_value = "pretrain")]
     pub name: String,
-    /// Run directory, instead of runs/<name>.
+    /// Run directory, instead of runs/NAME.
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
     /// Print only the summary.
@@ -100,6 +100,9 @@ impl PretrainArgs {
     }
 }
 
+/// How many progress lines a pretraining prints (besides the first step's).
+const PROGRESS_LINES: usize = 10;
+
 /// Runs `heldout pretrain`.
 pub fn run(args: PretrainArgs) -> Result<()> {
     let config = args.config();
@@ -107,7 +110,7 @@ pub fn run(args: PretrainArgs) -> Result<()> {
     let run_dir = args.run_dir.clone().unwrap_or_else(|| crate::paths::run_dir(&args.name));
     let out = args.out.clone().unwrap_or_else(|| run_dir.join("backbone.bpk"));
     let mut logger = Logger::new(&run_dir)?;
-    let every = (config.steps / 10).max(1);
+    let every = (config.steps / PROGRESS_LINES).max(1);
     let report = pretrain(&config, &out, &mut logger, |step, loss| {
         if !args.quiet && (step.is_multiple_of(every) || step == 1) {
             println!("step {step}/{}: detection loss {loss:.4}", config.steps);

@@ -24,10 +24,10 @@ pub struct StudyArgs {
     /// Only write the results of the runs finished so far, run nothing.
     #[arg(long, conflicts_with = "plan")]
     pub report: bool,
-    /// Parent directory of the study's runs (`<runs-dir>/study-NAME/`).
+    /// Parent directory of the study's runs (`RUNS_DIR/study-NAME/`).
     #[arg(long, default_value = crate::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
-    /// Parent directory of the study's results (`<results-dir>/NAME/`).
+    /// Parent directory of the study's results (`RESULTS_DIR/NAME/`).
     #[arg(long, default_value = RESULTS_DIR)]
     pub results_dir: PathBuf,
 }

@@ -11,7 +11,7 @@ use crate::sweep::{Axis, execute, plan, summarize, to_csv, to_markdown};
 /// Arguments of `heldout sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Sweep name: runs go to <runs-dir>/<name>/<run>/.
+    /// Sweep name: runs go to RUNS_DIR/NAME/RUN/.
     #[arg(long)]
     pub name: String,
     /// Built-in configuration every run starts from.

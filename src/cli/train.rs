@@ -18,10 +18,10 @@ pub struct TrainArgs {
     /// A TOML file laid over the preset (any subset of the fields).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Run name (the run directory is runs/<name>).
+    /// Run name (the run directory is runs/NAME).
     #[arg(long)]
     pub name: Option<String>,
-    /// Run directory, instead of runs/<name>.
+    /// Run directory, instead of runs/NAME.
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
     /// Seed of everything.

@@ -41,7 +41,7 @@ pub enum Input {
 }
 
 /// The stride-1 convolution as a backend operation, with its two backward halves. The default
-/// bodies use burn's generic convolution ops (the [`generic`] functions); flex overrides all
+/// bodies use burn's generic convolution ops (the functions of the private `generic` module); flex overrides all
 /// three.
 #[backend_extension(Autodiff, Flex, LibTorch: cfg(feature = "tch"))]
 pub trait ConvBackend: burn::backend::Backend {
