@@ -18,7 +18,9 @@ use crate::convert::labelled_batch;
 
 enum Command {
     Observe,
-    Step(Vec<usize>),
+    /// Step with these actions; the buffer (the shard's observations from an earlier step,
+    /// already copied out) comes back holding the new ones.
+    Step(Vec<usize>, Vec<u8>),
     Snapshot,
     Restore(Vec<SlotSnapshot>),
 }
@@ -38,6 +40,8 @@ struct Worker {
     replies: Receiver<Result<Reply, EnvError>>,
     thread: Option<JoinHandle<()>>,
     slots: usize,
+    /// The buffer the shard's observations travel in, between steps.
+    spare: Vec<u8>,
 }
 
 /// A batch of `num_envs` envs spread over worker threads.
@@ -126,17 +130,18 @@ impl WorkerPool {
             return Err(EnvError::ActionCount { expected: self.num_envs(), got: actions.len() }.into());
         }
         let mut start = 0;
-        for w in &self.workers {
-            w.send(Command::Step(actions[start..start + w.slots].to_vec()))?;
+        for w in &mut self.workers {
+            let buffer = std::mem::take(&mut w.spare);
+            w.send(Command::Step(actions[start..start + w.slots].to_vec(), buffer))?;
             start += w.slots;
         }
         std::mem::swap(&mut self.obs, &mut self.previous_obs);
         std::mem::swap(&mut self.boxes, &mut self.previous_boxes);
         let mut out = VecStep::default();
         let mut slot = 0;
-        for w in &self.workers {
+        for w in &mut self.workers {
             let Reply::Stepped(step, observed) = w.receive()? else { unreachable!("a step gets a step reply") };
-            store(&mut self.obs, &mut self.boxes, slot, observed);
+            w.spare = store(&mut self.obs, &mut self.boxes, slot, observed);
             slot += w.slots;
             out.append(*step);
         }
@@ -179,23 +184,30 @@ impl WorkerPool {
     /// Re-reads every shard's current observations (after building or restoring).
     fn gather_initial_obs(&mut self) -> Result<()> {
         let mut slot = 0;
-        for w in &self.workers {
+        for w in &mut self.workers {
             w.send(Command::Observe)?;
             let Reply::Observed(observed) = w.receive()? else { unreachable!("observe gets observations") };
-            store(&mut self.obs, &mut self.boxes, slot, observed);
+            w.spare = store(&mut self.obs, &mut self.boxes, slot, observed);
             slot += w.slots;
         }
         Ok(())
     }
 }
 
-/// Copies a shard's observations and boxes into the pool's, its first env being `first_slot`.
-fn store(all_obs: &mut [u8], all_boxes: &mut [Vec<LabelledBox>], first_slot: usize, (obs, objects): Observed) {
+/// Copies a shard's observations and boxes into the pool's, its first env being `first_slot`;
+/// returns the shard's buffer for its next step.
+fn store(
+    all_obs: &mut [u8],
+    all_boxes: &mut [Vec<LabelledBox>],
+    first_slot: usize,
+    (obs, objects): Observed,
+) -> Vec<u8> {
     let offset = first_slot * all_obs.len() / all_boxes.len();
     all_obs[offset..offset + obs.len()].copy_from_slice(&obs);
     for (slot, boxes) in all_boxes[first_slot..].iter_mut().zip(labelled_batch(&objects)) {
         *slot = boxes;
     }
+    obs
 }
 
 impl Worker {
@@ -208,10 +220,8 @@ impl Worker {
             .spawn(move || {
                 for command in command_rx {
                     let reply = match command {
-                        Command::Observe => Ok(Reply::Observed(observed(&venv))),
-                        Command::Step(actions) => {
-                            venv.step(&actions).map(|s| Reply::Stepped(Box::new(s), observed(&venv)))
-                        }
+                        Command::Observe => Ok(Reply::Observed((venv.obs().to_vec(), venv.objects()))),
+                        Command::Step(actions, buffer) => step(&mut venv, &actions, buffer),
                         Command::Snapshot => Ok(Reply::Snapshot(venv.snapshot())),
                         Command::Restore(s) => venv.restore(&s).map(|()| Reply::Restored),
                     };
@@ -221,7 +231,7 @@ impl Worker {
                 }
             })
             .context("spawning a rollout worker")?;
-        Ok(Self { commands, replies, thread: Some(thread), slots })
+        Ok(Self { commands, replies, thread: Some(thread), slots, spare: Vec::new() })
     }
 
     fn send(&self, command: Command) -> Result<()> {
@@ -234,9 +244,13 @@ impl Worker {
     }
 }
 
-/// The shard's current observations and their object boxes.
-fn observed(venv: &VecEnv<AnyEnv>) -> Observed {
-    (venv.obs().to_vec(), venv.objects())
+/// Steps a shard and hands its new observations over in `buffer` (a fresh one on the first
+/// step) without copying them.
+fn step(venv: &mut VecEnv<AnyEnv>, actions: &[usize], mut buffer: Vec<u8>) -> Result<Reply, EnvError> {
+    let step = venv.step(actions)?;
+    buffer.resize(venv.obs().len(), 0);
+    venv.swap_obs(&mut buffer)?;
+    Ok(Reply::Stepped(Box::new(step), (buffer, venv.objects())))
 }
 
 impl Drop for Worker {

@@ -32,8 +32,9 @@ impl Default for AgentConfig {
 }
 
 impl AgentConfig {
-    /// The paper's MultiRoom baseline (REFERENCE.md section 3): the 11x11 grid conv net, a
-    /// 64-unit tanh hidden layer, PPO as [`PpoConfig::multiroom`], no regularizer, no SNI.
+    /// The paper's MultiRoom baseline (docs/method.md, "PPO settings" and "Architectures"): the
+    /// 11x11 grid conv net, a 64-unit tanh hidden layer, PPO as [`PpoConfig::multiroom`], no
+    /// regularizer, no SNI.
     pub fn multiroom() -> AgentConfig {
         AgentConfig {
             encoder: EncoderConfig::MultiRoom(MultiRoomConfig::default()),

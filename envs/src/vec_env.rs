@@ -129,6 +129,22 @@ impl<E: Env> VecEnv<E> {
         &self.obs
     }
 
+    /// Exchanges the current observations with `other` (of the same length) without copying
+    /// them: `other` receives them, and the batch's buffer becomes `other`'s old bytes, which
+    /// the next step, reset or restore overwrites in full. Until then [`VecEnv::obs`] returns
+    /// those old bytes. For a caller that hands observations to another thread each step.
+    pub fn swap_obs(&mut self, other: &mut Vec<u8>) -> Result<(), EnvError> {
+        if other.len() != self.obs.len() {
+            return Err(EnvError::InvalidOptions(format!(
+                "an observation buffer of {} bytes cannot take this batch's {} bytes",
+                other.len(),
+                self.obs.len()
+            )));
+        }
+        std::mem::swap(&mut self.obs, other);
+        Ok(())
+    }
+
     /// The object boxes of each env's current observation (see [`crate::Info::objects`]).
     pub fn objects(&self) -> Vec<Vec<ObjectBox>> {
         self.slots.iter().map(|s| s.objects.clone()).collect()
@@ -287,6 +303,21 @@ mod tests {
 
     fn actions(t: usize, n: usize) -> Vec<usize> {
         (0..n).map(|i| usize::from(!(t * 7 + i * 3).is_multiple_of(4))).collect()
+    }
+
+    #[test]
+    fn swap_obs_hands_over_the_observations_and_steps_refill_them() {
+        let mut venv = VecEnv::new(corridors(3), LevelSet::new(0, 50), 1, 0).unwrap();
+        let reference = venv.obs().to_vec();
+        let mut buffer = vec![0xAA; reference.len()];
+        venv.swap_obs(&mut buffer).unwrap();
+        assert_eq!(buffer, reference);
+        assert!(venv.obs().iter().all(|&b| b == 0xAA), "the old bytes until the next step");
+        let mut twin = VecEnv::new(corridors(3), LevelSet::new(0, 50), 1, 0).unwrap();
+        venv.step(&[1, 0, 1]).unwrap();
+        twin.step(&[1, 0, 1]).unwrap();
+        assert_eq!(venv.obs(), twin.obs(), "a step overwrites every byte");
+        assert!(venv.swap_obs(&mut vec![0; 2]).is_err());
     }
 
     #[test]

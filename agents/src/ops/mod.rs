@@ -28,8 +28,7 @@ fn flex_tensor<E: Element, const D: usize>(values: Vec<E>, shape: [usize; D]) ->
 /// values, the last one shorter) is zeroed, then `fill(scratch, i, chunk)` writes it, with
 /// `scratch` from `init` once per task. Zeroing inside each task spreads that pass over the pool
 /// and leaves the chunk in cache for `fill`, where `vec![0; len]` would first zero the whole
-/// buffer on the calling thread (for the IMPALA update on two threads that serial memset was
-/// about a tenth of the time).
+/// buffer on the calling thread while the pool waits.
 fn par_chunks_zeroed<T, S>(
     len: usize,
     chunk_len: usize,

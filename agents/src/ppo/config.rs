@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, check_count, check_positive, check_range};
 
-/// PPO's settings (defaults: the paper's MultiRoom column of REFERENCE.md section 3).
+/// PPO's settings (defaults: the paper's MultiRoom column of docs/method.md, "PPO settings").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PpoConfig {

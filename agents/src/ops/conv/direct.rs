@@ -1,10 +1,10 @@
 //! Direct convolution with AVX-512, used where the CPU has it: no im2col matrix; per output row,
 //! 16 pixels of 8 output channels are accumulated in registers over every input channel and
 //! kernel offset (two output rows share each broadcast weight). Used for the forward pass and,
-//! with the kernel turned, the input gradient: the IMPALA-CNN update at batch 256 on one thread
-//! went from 0.82-0.90 s (im2col + gemm) to 0.67-0.72 s. The weight gradient has its own direct
-//! kernel (`weight_grad`). On MultiRoom's narrow maps (rows of 1-10 pixels, most of the 16 lanes
-//! idle) the direct and im2col paths measured within the machine's noise.
+//! with the kernel turned, the input gradient, where it beats im2col + gemm on the IMPALA-CNN's
+//! maps (BENCHMARKS.md, "The flex kernels"). The weight gradient has its own direct kernel
+//! (`weight_grad`). On MultiRoom's narrow maps (rows of 1-10 pixels, most of the 16 lanes idle)
+//! the direct and im2col paths are about as fast.
 
 use std::mem::MaybeUninit;
 
@@ -271,8 +271,8 @@ impl Kernel<'_> {
     }
 
     /// Virtual output rows `v .. v + ROWS` of channel block `block`; `MASKED` says whether the
-    /// reads are masked ([`PaddedLayout::is_masked`]; masking every read with all lanes
-    /// measured slower than plain loads).
+    /// reads are masked ([`PaddedLayout::is_masked`]; masking every read, all lanes set, is
+    /// slower than plain loads).
     ///
     /// # Safety
     /// As [`Kernel::convolve_sample`], with `v + ROWS <= vrows`. The input reads stay inside

@@ -223,8 +223,8 @@ fn param_grads_by(g: &ConvGeometry, x: &[f32], grad: &[f32], direct: Option<Inpu
 /// output gradients `grads`, by im2col and gemm: `dWᵀ [k, c_out] += im2col [k, n] · gradᵀ
 /// [n, c_out]` per sample.
 /// With the small output gradient transposed (rather than the large im2col matrix) gemm reads
-/// both operands in their fast order, 3x faster than `dW = grad · im2colᵀ` (measured with a
-/// one-off timing of gemm alone on the IMPALA-CNN's shapes, not kept).
+/// both operands in their fast order, which `dW = grad · im2colᵀ` does not (BENCHMARKS.md, "The
+/// flex kernels").
 fn im2col_weight_grad(
     g: &ConvGeometry,
     xs: &[f32],

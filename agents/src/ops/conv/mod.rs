@@ -2,7 +2,7 @@
 //!
 //! burn's generic `conv2d` on the flex backend converts layouts around every call and computes
 //! the gradients through a transposed convolution and a convolution with swapped batch and
-//! channel axes; for the IMPALA-CNN update that was about 70 % of the time. This module adds the
+//! channel axes, which would make it most of the IMPALA-CNN update's time. This module adds the
 //! operation to burn as a backend extension ([`ConvBackend`]):
 //! - flex: where the CPU has AVX-512, a direct convolution for the forward pass and (with the
 //!   kernel turned) the input gradient (`direct`), and a direct weight gradient (`weight_grad`,

@@ -4,14 +4,8 @@
 //! partial sums for 8 output channels x 3 taps, so each loaded gradient vector feeds 3 fused
 //! multiply-adds and each loaded input vector 8; they stay in registers over all the samples of
 //! a group, and the 16 lanes are summed once at the end. The gradients of 8 channels are first
-//! packed into one contiguous stream per band of rows ([`pack`]).
-//!
-//! Measured on the IMPALA-CNN update (batch 256, one thread, `profile_update` with the op timed
-//! around each call): all weight gradients together 238 ms with the gradients read in place,
-//! 203 ms packed; the first version made the whole update 0.735 s against 0.76 s with im2col +
-//! gemm. The 32x32 and 16x16 layers run at about 80 GFLOP/s (the core's fused multiply-add peak
-//! measured 217 GFLOP/s); the 8x8 layers (half of each 16-lane vector past the row's end) and
-//! the 3-channel first layer (the packing shared by only 9 taps) at about 40.
+//! packed into one contiguous stream per band of rows ([`pack`]). Its speed beside im2col +
+//! gemm, packed and in place, is in BENCHMARKS.md ("The flex kernels").
 
 use std::ops::Range;
 
@@ -37,8 +31,8 @@ pub struct Scratch {
 }
 
 /// Whether the direct weight gradient suits `g`: its output rows (or the flat layout's chunks)
-/// fill 16 lanes. On MultiRoom's maps, rows of 3-10 pixels, im2col + gemm measured faster (the
-/// weight gradients of its update 2.5 ms against 3.6 ms, one thread).
+/// fill 16 lanes. On narrower rows (MultiRoom's maps: 3-10 pixels) most lanes would idle, and
+/// im2col + gemm is faster there (BENCHMARKS.md, "The flex kernels").
 pub fn suits(g: &ConvGeometry) -> bool {
     PaddedLayout::new(g).vrow_len >= LANES
 }
@@ -109,7 +103,7 @@ pub fn weight_grad(g: &ConvGeometry, xs: &[f32], grads: &[f32], input: Input, sc
 /// Copies virtual rows `rows` ([`PaddedLayout`]) of block `block`'s 8 gradient channels of every
 /// sample into `packed` as `[sample, row, 16-pixel chunk, channel, 16 lanes]`, zeros past the
 /// row's end and past `c_out`: the kernel then reads one contiguous stream, without masks.
-/// (Read in place, the 8 planes, 4 KiB apart in the 32x32 layers, fell into the same L1 cache
+/// (Read in place, the 8 planes, 4 KiB apart in the 32x32 layers, fall into the same L1 cache
 /// sets.)
 fn pack(
     g: &ConvGeometry,
@@ -154,7 +148,7 @@ struct Tile<'a> {
 impl Tile<'_> {
     /// Adds the products of the band's rows, over all samples, for the first `T` taps of
     /// `offsets` (their reads masked by `masks`) into `slots` (`[T, 8 channels, 16 lanes]`);
-    /// returns `T`. (Plain loads where no mask is needed measured no faster here.)
+    /// returns `T`. (Plain loads where no mask is needed are no faster here.)
     ///
     /// # Safety
     /// The CPU must support AVX-512F. `padded` holds `samples` samples padded by `layout`,

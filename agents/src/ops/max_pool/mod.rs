@@ -1,7 +1,7 @@
 //! Max pooling (no dilation, output rounded down) as a backend extension ([`PoolBackend`]):
 //! - flex: one pass per channel plane that keeps each window's argmax, and a scatter of the
-//!   output gradient onto those positions (`kernels`); burn-flex's generic pooling recomputed
-//!   each window's bounds per element and took about a fifth of the IMPALA-CNN update;
+//!   output gradient onto those positions (`kernels`), where burn-flex's generic pooling
+//!   recomputes each window's bounds per element with divisions;
 //! - autodiff: a backward node holding the argmax indices;
 //! - LibTorch (feature `tch`): burn's own pooling ops.
 //!
