@@ -148,6 +148,19 @@ pub fn execute(exe: &Path, runs: &[PlannedRun], jobs: usize) -> Vec<(String, Str
     failures.into_inner().expect("no panics while holding the lock")
 }
 
+/// An error naming the runs that failed, if any did (after the others finished and were
+/// summarised).
+pub fn check_failures(failures: &[(String, String)], total: usize) -> Result<()> {
+    if !failures.is_empty() {
+        bail!(
+            "{} of {total} runs failed: {}",
+            failures.len(),
+            failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn run_one(exe: &Path, run: &PlannedRun) -> Result<()> {
     std::fs::create_dir_all(&run.dir).with_context(|| format!("creating {}", run.dir.display()))?;
     let log_path = run.dir.join("train.log");

@@ -61,15 +61,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
         Err(e) => eprintln!("study {name}: no plots: {e:#}"),
     }
     print!("{}", std::fs::read_to_string(out_dir.join("summary.md"))?);
-    if !failures.is_empty() {
-        bail!(
-            "{} of {} runs failed: {}",
-            failures.len(),
-            runs.len(),
-            failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
-        );
-    }
-    Ok(())
+    crate::sweep::check_failures(&failures, runs.len())
 }
 
 /// Every run's resolved config, checked before any run starts.

@@ -92,15 +92,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     } else if let Err(e) = crate::plot::plot_success(&args.name, &keys, &summary, &sweep_dir.join("summary.png")) {
         eprintln!("no plot: {e:#}");
     }
-    if !failures.is_empty() {
-        bail!(
-            "{} of {} runs failed: {}",
-            failures.len(),
-            runs.len(),
-            failures.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
-        );
-    }
-    Ok(())
+    crate::sweep::check_failures(&failures, runs.len())
 }
 
 fn shell_quote(word: &str) -> String {

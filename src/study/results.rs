@@ -210,21 +210,36 @@ pub fn summary_csv(summary: &[SummaryRow]) -> String {
          train_success_iqm,train_iqm_low,train_iqm_high,gap_iqm,gap_iqm_low,gap_iqm_high,\
          p_improvement,p_improvement_low,p_improvement_high\n",
     );
+    let interval = |x: &Interval| format!("{},{},{}", x.point, x.low, x.high);
     for s in summary {
-        let [levels, lambda, frames] = setting_cells(&s.setting);
-        let poi = s.improvement.map_or_else(|| ",,".to_string(), |p| format!("{},{},{}", p.point, p.low, p.high));
-        let i = |x: &Interval| format!("{},{},{}", x.point, x.low, x.high);
-        out.push_str(&format!(
-            "{},{levels},{lambda},{frames},{},{},{},{},{},{poi}\n",
-            s.arm,
-            s.runs,
-            s.test_mean,
-            i(&s.test_iqm),
-            i(&s.train_iqm),
-            i(&s.gap_iqm)
-        ));
+        out.push_str(&cells(s, &|x| x.to_string(), &interval, ",,").join(","));
+        out.push('\n');
     }
     out
+}
+
+/// A summary row's cells: arm, setting, runs, mean, the three IQMs, the improvement (`missing`
+/// when there is none), numbers and intervals written by `number` and `interval`.
+fn cells(
+    s: &SummaryRow,
+    number: &dyn Fn(f64) -> String,
+    interval: &dyn Fn(&Interval) -> String,
+    missing: &str,
+) -> Vec<String> {
+    let [levels, lambda, frames] = setting_cells(&s.setting);
+    let improvement = s.improvement.as_ref().map_or_else(|| missing.to_string(), interval);
+    vec![
+        s.arm.clone(),
+        levels,
+        lambda,
+        frames,
+        s.runs.to_string(),
+        number(s.test_mean),
+        interval(&s.test_iqm),
+        interval(&s.train_iqm),
+        interval(&s.gap_iqm),
+        improvement,
+    ]
 }
 
 /// `summary.md`: the summary as a Markdown table, with what its numbers are.
@@ -244,19 +259,9 @@ pub fn summary_markdown(name: &str, description: &str, summary: &[SummaryRow], t
         "| arm | levels | lambda | frames | runs | held-out mean | held-out IQM | train IQM | gap IQM | P(> baseline) |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let i = |x: &Interval| format!("{:.3} [{:.3}, {:.3}]", x.point, x.low, x.high);
+    let interval = |x: &Interval| format!("{:.3} [{:.3}, {:.3}]", x.point, x.low, x.high);
     for s in summary {
-        let [levels, lambda, frames] = setting_cells(&s.setting);
-        let poi = s.improvement.as_ref().map_or_else(|| "–".to_string(), i);
-        out.push_str(&format!(
-            "| {} | {levels} | {lambda} | {frames} | {} | {:.3} | {} | {} | {} | {poi} |\n",
-            s.arm,
-            s.runs,
-            s.test_mean,
-            i(&s.test_iqm),
-            i(&s.train_iqm),
-            i(&s.gap_iqm)
-        ));
+        out.push_str(&format!("| {} |\n", cells(s, &|x| format!("{x:.3}"), &interval, "–").join(" | ")));
     }
     out
 }
