@@ -209,7 +209,9 @@ fn read_curve(path: &Path) -> Result<Curve> {
         .collect()
 }
 
-/// Draws `lines` with their intervals as error bars; saves a PNG at `path`.
+/// Draws `lines` with their intervals as error bars, series nudged apart along x so that
+/// overlapping intervals stay readable; saves a PNG at `path`. A log-scale x axis is drawn as
+/// log10 of the values, labelled with the values themselves at the data's own x values.
 fn chart(
     path: &Path,
     title: &str,
@@ -219,63 +221,60 @@ fn chart(
     (ylo, yhi): (f64, f64),
     lines: &[Line],
 ) -> Result<()> {
-    let xs = distinct(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)));
+    let to_axis = |x: f64| if scale == XScale::Log { x.log10() } else { x };
+    let xs = distinct(lines.iter().flat_map(|l| l.points.iter().map(|p| to_axis(p.0))));
     let (xmin, xmax) = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(1.0));
+    let span = (xmax - xmin).max(1e-9);
+    let pad = span * 0.06;
     let mut buffer = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut builder = ChartBuilder::on(&root);
-        builder.caption(title, ("sans-serif", 22)).margin(20).x_label_area_size(45).y_label_area_size(60);
-        match scale {
-            XScale::Log => {
-                let mut c = builder.build_cartesian_2d((xmin * 0.8..xmax * 1.25).log_scale(), ylo..yhi)?;
-                c.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
-                draw_lines(&mut c, lines, (xmax / xmin).powf(0.012))?;
-            }
-            XScale::Linear => {
-                let pad = ((xmax - xmin) * 0.05).max(0.05);
-                let mut c = builder.build_cartesian_2d((xmin - pad)..(xmax + pad), ylo..yhi)?;
-                c.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw()?;
-                draw_lines(&mut c, lines, 1.0)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(20)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d((xmin - pad)..(xmax + pad), ylo..yhi)?;
+        let label = |x: &f64| match scale {
+            XScale::Log => format!("{:.0}", 10f64.powf(*x)),
+            XScale::Linear => format!("{x}"),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(x_desc).y_desc(y_desc).light_line_style(WHITE).x_label_formatter(&label);
+        if scale == XScale::Log {
+            // Ticks at the data's own x values (the level counts), not at round logarithms.
+            mesh.disable_x_mesh().x_labels(0);
+        }
+        mesh.draw()?;
+        if scale == XScale::Log {
+            for &x in &xs {
+                chart.draw_series(std::iter::once(Text::new(label(&x), (x, ylo), ("sans-serif", 15))))?;
             }
         }
+        let n = lines.len() as f64;
+        for (i, line) in lines.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let nudge = span * 0.008 * (i as f64 - (n - 1.0) / 2.0);
+            let pts: Vec<(f64, Interval)> = line.points.iter().map(|(x, y)| (to_axis(*x) + nudge, *y)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.iter().map(|(x, y)| (*x, y.point)), color.stroke_width(2)))?
+                .label(line.label.clone())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(
+                pts.iter().map(|(x, y)| ErrorBar::new_vertical(*x, y.low, y.point, y.high, color.filled(), 6)),
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.85))
+            .draw()?;
         root.present()?;
     }
     crate::picture::save_png(
         &heldout_envs::RgbFrame { width: SIZE.0 as usize, height: SIZE.1 as usize, data: buffer },
         path,
     )
-}
-
-/// Draws each line with error bars, nudging series apart along x (by factors of `spread` on a
-/// log axis, not at all on a linear one) so overlapping intervals stay readable.
-fn draw_lines<'a, X>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
-    lines: &[Line],
-    spread: f64,
-) -> Result<()>
-where
-    X: Ranged<ValueType = f64>,
-{
-    let n = lines.len() as f64;
-    for (i, line) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
-        let nudge = spread.powf(i as f64 - (n - 1.0) / 2.0);
-        let pts: Vec<(f64, Interval)> = line.points.iter().map(|(x, y)| (x * nudge, *y)).collect();
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|(x, y)| (*x, y.point)), color.stroke_width(2)))?
-            .label(line.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart.draw_series(
-            pts.iter().map(|(x, y)| ErrorBar::new_vertical(*x, y.low, y.point, y.high, color.filled(), 6)),
-        )?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .draw()?;
-    Ok(())
 }
