@@ -24,6 +24,11 @@ pub struct EvalReport {
     pub episode_return: Estimate,
     /// Fraction of episodes that completed their level.
     pub success: Estimate,
+    /// Fraction of episodes that made the right decision: reached the goal of a positive
+    /// level, or avoided that of a negated one ([`heldout_envs::label`]); equal to `success`
+    /// without random labels.
+    #[serde(default)]
+    pub decision: Estimate,
 }
 
 /// Plays `episodes` episodes of the noise-free policy (actions sampled from it) on levels drawn
@@ -41,7 +46,8 @@ pub fn evaluate(
     let mut pool = WorkerPool::new(env, levels, seed, num_envs, workers)?;
     let quota: Vec<usize> = (0..num_envs).map(|i| episodes / num_envs + usize::from(i < episodes % num_envs)).collect();
     let mut played = vec![0; num_envs];
-    let (mut returns, mut successes) = (Vec::with_capacity(episodes), Vec::with_capacity(episodes));
+    let (mut returns, mut successes, mut decisions) =
+        (Vec::with_capacity(episodes), Vec::with_capacity(episodes), Vec::with_capacity(episodes));
     let mut rng = StdRng::seed_from_u64(seed);
     while played.iter().zip(&quota).any(|(p, q)| p < q) {
         let act = agent.act_with(pool.observations(), Noise::Off, &mut rng)?;
@@ -51,10 +57,16 @@ pub fn evaluate(
                 played[i] += 1;
                 returns.push(f64::from(ep.episode_return));
                 successes.push(if ep.success { 1.0 } else { 0.0 });
+                decisions.push(if ep.correct_decision { 1.0 } else { 0.0 });
             }
         }
     }
-    Ok(EvalReport { episodes, episode_return: Estimate::of(&returns), success: Estimate::of(&successes) })
+    Ok(EvalReport {
+        episodes,
+        episode_return: Estimate::of(&returns),
+        success: Estimate::of(&successes),
+        decision: Estimate::of(&decisions),
+    })
 }
 
 /// The frames of one episode of the noise-free policy on one level drawn from `levels`, at

@@ -9,6 +9,13 @@ pub struct Estimate {
     pub ci95: f64,
 }
 
+/// An estimate of nothing (NaN): what a result file written before a metric existed reads as.
+impl Default for Estimate {
+    fn default() -> Self {
+        Estimate { mean: f64::NAN, ci95: f64::NAN }
+    }
+}
+
 impl Estimate {
     /// Mean and 95% interval of `values` (interval 0 for fewer than two values).
     pub fn of(values: &[f64]) -> Estimate {

@@ -356,6 +356,8 @@ fn evaluate_and_log(
     logger.scalar("eval/train_success", train.success.mean, step);
     logger.scalar("eval/test_success", test.success.mean, step);
     logger.scalar("eval/generalization_gap", train.success.mean - test.success.mean, step);
+    logger.scalar("eval/train_decision", train.decision.mean, step);
+    logger.scalar("eval/test_decision", test.decision.mean, step);
     if config.eval.image_every > 0 && state.evaluations.is_multiple_of(config.eval.image_every) {
         let picture_seed = heldout_seeds::picture(config.seed, agent.updates_done());
         let frames = record_episode(agent, &config.env, test_levels, picture_seed, PICTURE_MAX_STEPS)?;
@@ -369,7 +371,8 @@ fn evaluate_and_log(
 }
 
 /// The columns of `eval.csv`.
-const EVAL_HEADER: &str = "frames,wall_seconds,train_return,test_return,train_success,test_success";
+const EVAL_HEADER: &str =
+    "frames,wall_seconds,train_return,test_return,train_success,test_success,train_decision,test_decision";
 
 /// Adds an evaluation to `eval.csv` (rewritten atomically). Rows at or after `frames`, left by a
 /// killed process after its last checkpoint, are replaced.
@@ -390,8 +393,13 @@ fn append_eval_row(
         }
     }
     text.push_str(&format!(
-        "{frames},{wall_seconds:.1},{},{},{},{}\n",
-        train.episode_return.mean, test.episode_return.mean, train.success.mean, test.success.mean
+        "{frames},{wall_seconds:.1},{},{},{},{},{},{}\n",
+        train.episode_return.mean,
+        test.episode_return.mean,
+        train.success.mean,
+        test.success.mean,
+        train.decision.mean,
+        test.decision.mean
     ));
     crate::atomic::write(&path, text.as_bytes())
 }

@@ -11,6 +11,8 @@ pub struct Info {
     pub level_complete: bool,
     /// Screen-space boxes of the visible objects (empty for envs that do not report them).
     pub objects: Vec<ObjectBox>,
+    /// The level's goal reward is negated (a random-label level, see [`crate::label`]).
+    pub negated: bool,
 }
 
 /// The outcome of a step whose observation was written into a caller's buffer.

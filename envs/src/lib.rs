@@ -12,6 +12,7 @@ mod env;
 mod error;
 #[cfg(feature = "gym-rs")]
 pub mod gym;
+pub mod label;
 pub mod level;
 pub mod multiroom;
 mod objects;

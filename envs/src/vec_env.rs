@@ -12,8 +12,11 @@ pub struct EpisodeRecord {
     pub length: u32,
     /// The level that was played.
     pub level_seed: u64,
-    /// Whether the level was completed.
+    /// Whether the level was completed (its goal reached).
     pub success: bool,
+    /// Whether the episode made the right decision: reached the goal of a positive level, or
+    /// not that of a negated one (the same as `success` without random labels).
+    pub correct_decision: bool,
 }
 
 /// The outcome of one vectorised step; the next observations are in [`VecEnv::obs`].
@@ -182,6 +185,7 @@ impl<E: Env> VecEnv<E> {
                 length: slot.actions.len() as u32,
                 level_seed: slot.level_seed,
                 success: t.info.level_complete,
+                correct_decision: crate::label::correct_decision(t.info.level_complete, t.info.negated),
             }));
             if done {
                 slot.start_episode(obs)?;
@@ -286,7 +290,7 @@ mod tests {
                 reward: if terminated { 1.0 } else { 0.0 },
                 terminated,
                 truncated: !terminated && self.steps >= 8,
-                info: Info { level_seed: self.seed, level_complete: terminated, objects: Vec::new() },
+                info: Info { level_seed: self.seed, level_complete: terminated, ..Info::default() },
             })
         }
         fn render(&self) -> RgbFrame {

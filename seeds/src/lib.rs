@@ -13,6 +13,9 @@
 /// The golden-ratio increment of SplitMix64 (`2^64 / phi`, odd).
 pub const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// The label stream's tag, mixed into a level seed for its random label.
+const LABEL_TAG: u64 = 0x1AB3_11ED;
+
 /// The evaluation stream's tag, mixed into a run's seed for the episodes of its evaluations.
 const EVALUATION_TAG: u64 = 0xE7A1;
 
@@ -61,6 +64,12 @@ pub fn evaluation(run_seed: u64) -> u64 {
 /// The held-out episode recorded as a picture at the evaluation after update `update`.
 pub fn picture(run_seed: u64, update: u64) -> u64 {
     evaluation(run_seed) ^ update
+}
+
+/// A level's random label (the memorization probe's): drawn from the level seed alone, apart
+/// from every stream the level's layout and looks are drawn from.
+pub fn label(level_seed: u64) -> u64 {
+    splitmix64(level_seed ^ LABEL_TAG)
 }
 
 /// The initial weights of a pretrained backbone's detector heads, apart from its frame draws.

@@ -39,6 +39,10 @@ pub struct RunRow {
     pub train_return: f64,
     /// Final return on held-out levels.
     pub test_return: f64,
+    /// Final fraction of right decisions on training levels (random-label levels).
+    pub train_decision: f64,
+    /// Final fraction of right decisions on held-out levels.
+    pub test_decision: f64,
     /// Wall-clock seconds of the run.
     pub wall_seconds: f64,
 }
@@ -69,6 +73,8 @@ pub fn collect(runs: &[PlannedRun]) -> Result<Vec<RunRow>> {
             test_success: result.test.success.mean,
             train_return: result.train.episode_return.mean,
             test_return: result.test.episode_return.mean,
+            train_decision: result.train.decision.mean,
+            test_decision: result.test.decision.mean,
             wall_seconds: result.wall_seconds,
         });
     }
@@ -171,11 +177,12 @@ fn summary_row(rows: &[RunRow], arm: &str, tasks: &[Setting], setting: Option<Se
 /// `runs.csv`: one row per finished run.
 pub fn runs_csv(rows: &[RunRow]) -> String {
     let mut out = String::from(
-        "run,arm,train_levels,sni_lambda,seed,frames,train_success,test_success,train_return,test_return,wall_seconds\n",
+        "run,arm,train_levels,sni_lambda,seed,frames,train_success,test_success,train_return,test_return,\
+         train_decision,test_decision,wall_seconds\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{:.1}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{:.1}\n",
             r.run,
             r.arm,
             r.train_levels,
@@ -186,6 +193,8 @@ pub fn runs_csv(rows: &[RunRow]) -> String {
             r.test_success,
             r.train_return,
             r.test_return,
+            r.train_decision,
+            r.test_decision,
             r.wall_seconds
         ));
     }
@@ -294,6 +303,8 @@ mod tests {
             test_success: test,
             train_return: train,
             test_return: test,
+            train_decision: train,
+            test_decision: test,
             wall_seconds: 1.0,
         }
     }

@@ -30,7 +30,10 @@
 //!   agent at 5 pixels per tile (12.8 tiles across); without it the whole level is shown at one
 //!   pixel per tile. The background is fixed to the world. `paint_vel_info` paints two grey
 //!   squares (horizontal, vertical speed) in the top-left corner.
-//! - **Reward**: +10 on touching the coin, 0 otherwise.
+//! - **Reward**: +10 on touching the coin, 0 otherwise. With `label_noise = p`, a fraction p of
+//!   levels (a hash of the level seed, [`crate::label`]) pays -10 for the coin instead:
+//!   touching it still ends the episode, and the right behaviour is to avoid it until the time
+//!   limit; `info.negated` says which kind of level is played (nothing in the observation does).
 //! - **Termination**: touching the coin (`info.level_complete = true`; checked first), or
 //!   touching lava, a saw or a monster (reward 0). **Truncation**: after `max_steps` steps
 //!   (default 1000) when not terminated on that step; never both.
@@ -96,13 +99,15 @@ pub struct CoinRun {
     painter: Painter,
     steps: u32,
     done: bool,
+    /// The level's coin reward is negated (random labels).
+    negated: bool,
 }
 
 impl CoinRun {
     /// A CoinRun env; fails on invalid options.
     pub fn new(options: CoinRunOptions) -> Result<Self, EnvError> {
         options.validate()?;
-        Ok(Self { options, world: None, painter: Painter::default(), steps: 0, done: true })
+        Ok(Self { options, world: None, painter: Painter::default(), steps: 0, done: true, negated: false })
     }
 
     /// The options.
@@ -169,7 +174,8 @@ impl Env for CoinRun {
         self.world = Some(world);
         self.steps = 0;
         self.done = false;
-        Ok(Info { level_seed, level_complete: false, objects })
+        self.negated = crate::label::is_negated(level_seed, self.options.label_noise);
+        Ok(Info { level_seed, level_complete: false, objects, negated: self.negated })
     }
 
     fn step_into(&mut self, action: usize, obs: &mut [u8]) -> Result<Transition, EnvError> {
@@ -190,9 +196,10 @@ impl Env for CoinRun {
         let truncated = !terminated && self.steps >= self.options.max_steps;
         self.done = terminated || truncated;
         let objects = self.observe(&world, obs);
-        let info = Info { level_seed: world.level().seed, level_complete, objects };
+        let info = Info { level_seed: world.level().seed, level_complete, objects, negated: self.negated };
         self.world = Some(world);
-        Ok(Transition { reward: if level_complete { COIN_REWARD } else { 0.0 }, terminated, truncated, info })
+        let coin = if self.negated { -COIN_REWARD } else { COIN_REWARD };
+        Ok(Transition { reward: if level_complete { coin } else { 0.0 }, terminated, truncated, info })
     }
 
     fn render(&self) -> RgbFrame {

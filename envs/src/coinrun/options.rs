@@ -136,6 +136,9 @@ pub struct CoinRunOptions {
     pub action_set: ActionSet,
     /// Steps after which an episode is truncated.
     pub max_steps: u32,
+    /// Fraction of levels whose coin reward is negated (random labels, see [`crate::label`]);
+    /// 0 = none.
+    pub label_noise: f64,
 }
 
 impl Default for CoinRunOptions {
@@ -150,6 +153,7 @@ impl Default for CoinRunOptions {
             center_agent: true,
             action_set: ActionSet::Original,
             max_steps: 1000,
+            label_noise: 0.0,
         }
     }
 }
@@ -161,6 +165,7 @@ impl CoinRunOptions {
     /// Checks that the options can build levels.
     pub fn validate(&self) -> Result<(), EnvError> {
         let bad = |msg: String| Err(EnvError::InvalidOptions(msg));
+        crate::label::check(self.label_noise)?;
         for (name, d) in [("min_difficulty", self.min_difficulty), ("max_difficulty", self.max_difficulty)] {
             if !(1..=MAX_DIFFICULTY).contains(&d) {
                 return bad(format!("{name} = {d}, must be in 1..={MAX_DIFFICULTY}"));

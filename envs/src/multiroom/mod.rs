@@ -38,7 +38,10 @@
 //!
 //! # Reward
 //! `1 - 0.9 * steps / max_steps` on the step that reaches the goal (`steps` counts that step),
-//! 0 otherwise.
+//! 0 otherwise. With `label_noise = p`, a fraction p of levels (a hash of the level seed,
+//! [`crate::label`]) pays `-(1 - 0.9 * steps / max_steps)` for the goal instead: reaching it
+//! still ends the episode, and the right behaviour is to avoid it until the time limit;
+//! `info.negated` says which kind of level is played (nothing in the observation does).
 //!
 //! # Episode end
 //! Terminated when the agent steps onto the goal (`info.level_complete`); truncated (not
@@ -86,6 +89,8 @@ pub struct MultiRoom {
     world: World,
     observer: Observer,
     level_seed: u64,
+    /// The level's goal reward is negated (random labels).
+    negated: bool,
     steps: u32,
     running: bool,
 }
@@ -102,6 +107,7 @@ impl MultiRoom {
             observer: Observer::new(options.obs, options.grid_size),
             options,
             level_seed: 0,
+            negated: false,
             steps: 0,
             running: false,
         })
@@ -128,7 +134,12 @@ impl MultiRoom {
     }
 
     fn info(&self, level_complete: bool) -> Info {
-        Info { level_seed: self.level_seed, level_complete, objects: self.observer.boxes(&self.world) }
+        Info {
+            level_seed: self.level_seed,
+            level_complete,
+            objects: self.observer.boxes(&self.world),
+            negated: self.negated,
+        }
     }
 }
 
@@ -146,6 +157,7 @@ impl Env for MultiRoom {
         self.running = false;
         generate::generate(&mut self.world, &self.options, level_seed)?;
         self.level_seed = level_seed;
+        self.negated = crate::label::is_negated(level_seed, self.options.label_noise);
         self.steps = 0;
         self.running = true;
         self.observer.reset(&self.world);
@@ -165,7 +177,10 @@ impl Env for MultiRoom {
         let terminated = self.world.at_goal();
         let truncated = !terminated && self.steps >= self.max_steps;
         self.running = !(terminated || truncated);
-        let reward = if terminated { 1.0 - 0.9 * (self.steps as f32 / self.max_steps as f32) } else { 0.0 };
+        let mut reward = if terminated { 1.0 - 0.9 * (self.steps as f32 / self.max_steps as f32) } else { 0.0 };
+        if self.negated {
+            reward = -reward;
+        }
         self.observer.update(&self.world, left, toggled);
         self.observer.write(&self.world, obs);
         Ok(Transition { reward, terminated, truncated, info: self.info(terminated) })

@@ -48,6 +48,9 @@ pub struct MultiRoomOptions {
     pub obs: MultiRoomObs,
     /// The time limit; `None` means MiniGrid's `20 * max_rooms`.
     pub max_steps: Option<u32>,
+    /// Fraction of levels whose goal reward is negated (random labels, see [`crate::label`]);
+    /// 0 = none.
+    pub label_noise: f64,
 }
 
 impl Default for MultiRoomOptions {
@@ -60,6 +63,7 @@ impl Default for MultiRoomOptions {
             max_room_size: 6,
             obs: MultiRoomObs::Grid,
             max_steps: None,
+            label_noise: 0.0,
         }
     }
 }
@@ -101,6 +105,7 @@ impl MultiRoomOptions {
     /// wall): then every room count has layouts, and the generator finds one quickly.
     pub fn validate(&self) -> Result<(), EnvError> {
         let fail = |msg: String| Err(EnvError::InvalidOptions(format!("multiroom: {msg}")));
+        crate::label::check(self.label_noise)?;
         if self.min_rooms == 0 {
             return fail("min_rooms must be at least 1".into());
         }
