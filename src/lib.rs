@@ -28,4 +28,5 @@ mod stats;
 pub mod study;
 pub mod sweep;
 pub mod trainer;
+pub mod uncertainty;
 pub mod workers;

@@ -138,6 +138,26 @@ impl Logger {
         self.plugin_summary(SESSION_END_TAG, &data)
     }
 
+    /// Logs the histogram of `values` (TensorBoard's histogram plugin), in 30 equal bins.
+    pub fn histogram(&mut self, tag: &str, values: &[f64], step: u64) {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        if finite.is_empty() {
+            return;
+        }
+        let (min, max) = finite.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let bins = 30;
+        let width = ((max - min) / bins as f64).max(1e-12);
+        let limits: Vec<f64> = (1..=bins).map(|i| min + width * i as f64).collect();
+        let mut counts = vec![0.0; bins];
+        for &v in &finite {
+            counts[(((v - min) / width) as usize).min(bins - 1)] += 1.0;
+        }
+        let (sum, squares) = finite.iter().fold((0.0, 0.0), |(s, q), v| (s + v, q + v * v));
+        let summary =
+            tensorboard_rs::summary::histogram_raw(tag, min, max, finite.len() as f64, sum, squares, &limits, &counts);
+        self.writer.add_summary(summary, step as usize);
+    }
+
     /// Hands everything logged so far to the writer thread's file.
     pub fn flush(&mut self) {
         self.writer.flush();

@@ -176,6 +176,30 @@ impl Agent {
         Ok(ActOutput { actions, log_probs: log_probs_out, values })
     }
 
+    /// The action probabilities (`n * num_actions`, row by row) and values of the policy with
+    /// noise mode `noise` for the observations `obs`, without sampling; any dropout mask or
+    /// bottleneck noise comes from `rng`. Repeated with [`Noise::On`], it gives the spread of
+    /// the noisy predictions (Feinman et al. 2017's uncertainty).
+    pub fn probabilities<'a, R: Rng + ?Sized>(
+        &self,
+        obs: impl Into<Observations<'a>>,
+        noise: Noise,
+        rng: &mut R,
+    ) -> Result<(Vec<f32>, Vec<f32>), AgentError> {
+        let obs = obs.into();
+        self.obs.count(obs.bytes)?;
+        let out =
+            self.model.valid().forward(self.obs.to_tensor(obs.bytes, &inference_device()), obs.boxes, noise, rng)?;
+        let probs = log_probs(out.logits).exp().into_data().try_into_vec::<f32>().expect("f32 probabilities");
+        Ok((probs, out.values.into_data().try_into_vec::<f32>().expect("f32 values")))
+    }
+
+    /// Whether the network injects noise (dropout, a bottleneck, batch norm): whether its noisy
+    /// and noise-free passes differ.
+    pub fn injects_noise(&self) -> bool {
+        self.model.injects_noise()
+    }
+
     /// Noise-free state values of `obs` (as for [`Agent::act`]), e.g. `V(final_obs)` for the
     /// truncation bootstrap.
     pub fn values<'a>(&self, obs: impl Into<Observations<'a>>) -> Result<Vec<f32>, AgentError> {

@@ -39,6 +39,13 @@ pub struct EvalArgs {
     /// Also write a GIF of one episode here.
     #[arg(long)]
     pub gif: Option<PathBuf>,
+    /// Also measure the uncertainty of the policy with this many noisy passes per state, on
+    /// `--episodes` episodes of training and of held-out levels (Feinman et al. 2017).
+    #[arg(long, value_name = "PASSES")]
+    pub uncertainty: Option<usize>,
+    /// Where the uncertainty report goes (default: the run directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Most steps of the episode recorded as a GIF (CoinRun's time limit).
@@ -72,6 +79,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
         report.success.ci95,
         report.episodes
     );
+    if let Some(passes) = args.uncertainty {
+        let out = args.out.clone().unwrap_or_else(|| run_dir.clone());
+        let report = crate::cli::uncertainty::report(&agent, &config, passes, args.episodes, args.seed, workers, &out)?;
+        print!("{report}");
+    }
     if let Some(gif) = args.gif {
         let frames = record_episode(&agent, &config.env, levels, args.seed, GIF_MAX_STEPS)?;
         crate::picture::save_gif(&frames, GIF_FRAMES_PER_SECOND, &gif)?;
