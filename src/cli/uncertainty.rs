@@ -57,8 +57,8 @@ pub fn report(
     let failures = failed.iter().filter(|&&f| f).count();
     let mut text = String::new();
     writeln!(text, "uncertainty ({passes} noisy passes per state, {episodes} episodes a level set):")?;
-    writeln!(text, "  mean U, training levels: {:.5} ± {:.5}", u_train.mean, u_train.ci95)?;
-    writeln!(text, "  mean U, held-out levels: {:.5} ± {:.5}", u_test.mean, u_test.ci95)?;
+    writeln!(text, "  mean U, training levels: {:.3e} ± {:.1e}", u_train.mean, u_train.ci95)?;
+    writeln!(text, "  mean U, held-out levels: {:.3e} ± {:.1e}", u_test.mean, u_test.ci95)?;
     writeln!(
         text,
         "  AUROC of an episode's mean U for failing a held-out level: {:.3} [{:.3}, {:.3}] ({failures} failures of {})",
