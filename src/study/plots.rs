@@ -79,6 +79,33 @@ pub fn draw(
         )?;
         written.push(path);
     }
+    let with_decisions: Vec<&SummaryRow> = per_setting
+        .iter()
+        .copied()
+        .filter(|s| s.test_decision_iqm.is_some_and(|d| (d.point - s.test_iqm.point).abs() > 1e-12))
+        .collect();
+    if level_counts.len() > 1 && !with_decisions.is_empty() {
+        // Random-label levels: decisions, not successes, are what memorization shows in.
+        let levels_of = |s: &SummaryRow| s.setting.expect("per setting").train_levels as f64;
+        let train_name = |s: &SummaryRow| format!("{} (training)", series_name(s));
+        let test_name = |s: &SummaryRow| format!("{} (held-out)", series_name(s));
+        let mut decision_lines =
+            lines(&with_decisions, &train_name, levels_of, |s| s.train_decision_iqm.expect("filtered"));
+        decision_lines
+            .extend(lines(&with_decisions, &test_name, levels_of, |s| s.test_decision_iqm.expect("filtered")));
+        let path = dir.join("decisions.png");
+        let title = format!("{name}: right decisions vs training levels");
+        chart(
+            &path,
+            &title,
+            "training levels",
+            "right decisions (IQM, 95% CI)",
+            XScale::Log,
+            (0.0, 1.05),
+            &decision_lines,
+        )?;
+        written.push(path);
+    }
     if lambdas.len() > 1 {
         let sni: Vec<&SummaryRow> =
             per_setting.iter().copied().filter(|s| s.setting.is_some_and(|x| x.sni_lambda.is_some())).collect();

@@ -110,6 +110,11 @@ pub struct SummaryRow {
     pub train_iqm: Interval,
     /// IQM of the generalization gap (train - held-out success, per run) with its interval.
     pub gap_iqm: Interval,
+    /// IQM of the fraction of right decisions on training levels, with its interval, when every
+    /// pooled run recorded it (random-label levels; without them it equals success).
+    pub train_decision_iqm: Option<Interval>,
+    /// The same on held-out levels.
+    pub test_decision_iqm: Option<Interval>,
     /// P(this arm's held-out success > baseline's) with its interval, when the study has a
     /// baseline at the same settings.
     pub improvement: Option<Interval>,
@@ -170,8 +175,19 @@ fn summary_row(rows: &[RunRow], arm: &str, tasks: &[Setting], setting: Option<Se
         test_iqm: ci(&test)?,
         train_iqm: ci(&train)?,
         gap_iqm: ci(&gap)?,
+        train_decision_iqm: finite_ci(&task_scores(rows, arm, tasks, |r| r.train_decision))?,
+        test_decision_iqm: finite_ci(&task_scores(rows, arm, tasks, |r| r.test_decision))?,
         improvement,
     })
+}
+
+/// The IQM interval of `scores`, or `None` when some run did not record them (NaN: a result
+/// written before the metric existed).
+fn finite_ci(scores: &Scores) -> Result<Option<Interval>> {
+    if scores.tasks.iter().flatten().any(|v| !v.is_finite()) {
+        return Ok(None);
+    }
+    Ok(Some(bootstrap_ci(scores, iqm, RESAMPLES, BOOTSTRAP_SEED)?))
 }
 
 /// `runs.csv`: one row per finished run.
@@ -217,11 +233,16 @@ pub fn summary_csv(summary: &[SummaryRow]) -> String {
     let mut out = String::from(
         "arm,train_levels,sni_lambda,frames,runs,test_success_mean,test_success_iqm,test_iqm_low,test_iqm_high,\
          train_success_iqm,train_iqm_low,train_iqm_high,gap_iqm,gap_iqm_low,gap_iqm_high,\
-         p_improvement,p_improvement_low,p_improvement_high\n",
+         p_improvement,p_improvement_low,p_improvement_high,train_decision_iqm,train_decision_low,\
+         train_decision_high,test_decision_iqm,test_decision_low,test_decision_high\n",
     );
     let interval = |x: &Interval| format!("{},{},{}", x.point, x.low, x.high);
     for s in summary {
-        out.push_str(&cells(s, &|x| x.to_string(), &interval, ",,").join(","));
+        let mut row = cells(s, &|x| x.to_string(), &interval, ",,");
+        for decision in [&s.train_decision_iqm, &s.test_decision_iqm] {
+            row.push(decision.as_ref().map_or_else(|| ",,".to_string(), interval));
+        }
+        out.push_str(&row.join(","));
         out.push('\n');
     }
     out
@@ -328,6 +349,12 @@ mod tests {
         // Every SNI run beats every baseline run at 10 levels.
         assert_eq!(sni10.improvement.unwrap().point, 1.0);
         assert!(summary[0].improvement.is_none(), "the baseline is not compared with itself");
+        assert_eq!(sni10.test_decision_iqm.unwrap().point, sni10.test_iqm.point, "decisions recorded");
+        // A run written before decisions were recorded has none: its rows have no decision IQM.
+        let mut old = rows.clone();
+        old[0].test_decision = f64::NAN;
+        let summary_old = summarize(&old).unwrap();
+        assert!(summary_old[0].test_decision_iqm.is_none() && summary_old[3].test_decision_iqm.is_some());
         // Pooled: at 50 levels baseline scores 0.6-0.9 and SNI 0.55-0.95.
         let pooled = &summary[5];
         assert_eq!((pooled.setting, pooled.runs), (None, 8));
