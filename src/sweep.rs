@@ -238,6 +238,22 @@ fn mean(v: &[f64]) -> f64 {
     if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
 }
 
+/// Summarises the finished runs of the sweep called `name` (swept `keys`) into `sweep_dir`:
+/// `summary.csv`, `summary.md` and, when something was swept, `summary.png`. Returns the
+/// Markdown.
+pub fn write_summary(sweep_dir: &Path, name: &str, keys: &[String], runs: &[PlannedRun]) -> Result<String> {
+    let summary = summarize(runs)?;
+    crate::atomic::write(&sweep_dir.join("summary.csv"), to_csv(keys, &summary).as_bytes())?;
+    let markdown = to_markdown(name, keys, &summary);
+    crate::atomic::write(&sweep_dir.join("summary.md"), markdown.as_bytes())?;
+    if keys.is_empty() {
+        eprintln!("nothing swept: no plot");
+    } else if let Err(e) = crate::plot::plot_success(name, keys, &summary, &sweep_dir.join("summary.png")) {
+        eprintln!("no plot: {e:#}");
+    }
+    Ok(markdown)
+}
+
 /// The summary as CSV: one row per setting.
 pub fn to_csv(keys: &[String], summary: &[SettingSummary]) -> String {
     let mut out = keys.join(",");

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use clap::Args;
 
-use crate::config::{Preset, RunConfig};
-use crate::trainer::{TrainOptions, train};
+use heldout::config::{Preset, RunConfig};
+use heldout::trainer::{TrainOptions, train};
 
 /// Arguments of `heldout bench`.
 #[derive(Debug, Args)]

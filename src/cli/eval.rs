@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::checkpoint;
-use crate::config::RunConfig;
-use crate::evaluate::{evaluate, record_episode};
-use crate::paths::CONFIG_FILE;
+use heldout::checkpoint;
+use heldout::config::RunConfig;
+use heldout::evaluate::{evaluate, record_episode};
+use heldout::paths::CONFIG_FILE;
 
 /// Which levels to evaluate on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,12 +81,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     );
     if let Some(passes) = args.uncertainty {
         let out = args.out.clone().unwrap_or_else(|| run_dir.clone());
-        let report = crate::cli::uncertainty::report(&agent, &config, passes, args.episodes, args.seed, workers, &out)?;
+        let report = heldout::uncertainty::report(&agent, &config, passes, args.episodes, args.seed, workers, &out)?;
         print!("{report}");
     }
     if let Some(gif) = args.gif {
         let frames = record_episode(&agent, &config.env, levels, args.seed, GIF_MAX_STEPS)?;
-        crate::picture::save_gif(&frames, GIF_FRAMES_PER_SECOND, &gif)?;
+        heldout::picture::save_gif(&frames, GIF_FRAMES_PER_SECOND, &gif)?;
         println!("wrote {} ({} frames)", gif.display(), frames.len());
     }
     Ok(())

@@ -9,7 +9,6 @@ pub mod render;
 pub mod study;
 pub mod sweep;
 pub mod train;
-mod uncertainty;
 
 /// Train RL agents that generalize to held-out levels.
 #[derive(Debug, Parser)]

@@ -11,15 +11,12 @@ use heldout_envs::multiroom::{MultiRoomObs, MultiRoomOptions};
 use heldout_envs::registry::EnvConfig;
 
 use super::render::EnvName;
-use crate::logger::Logger;
-use crate::pretrain::frames::FramePlay;
-use crate::pretrain::{PretrainConfig, PretrainReport, pretrain};
+use heldout::logger::Logger;
+use heldout::pretrain::frames::FramePlay;
+use heldout::pretrain::{PretrainConfig, PretrainReport, pretrain};
 
 /// Pixels per cell of MultiRoom's picture observation when pretraining on MultiRoom.
 const MULTIROOM_TILE: usize = 8;
-
-/// File of the report in the run directory.
-pub const REPORT_FILE: &str = "pretrain.toml";
 
 /// Arguments of `heldout pretrain`.
 #[derive(Debug, Args)]
@@ -107,7 +104,7 @@ const PROGRESS_LINES: usize = 10;
 pub fn run(args: PretrainArgs) -> Result<()> {
     let config = args.config();
     config.validate()?;
-    let run_dir = args.run_dir.clone().unwrap_or_else(|| crate::paths::run_dir(&args.name));
+    let run_dir = args.run_dir.clone().unwrap_or_else(|| heldout::paths::run_dir(&args.name));
     let out = args.out.clone().unwrap_or_else(|| run_dir.join("backbone.bpk"));
     let mut logger = Logger::new(&run_dir)?;
     let every = (config.steps / PROGRESS_LINES).max(1);
@@ -117,10 +114,9 @@ pub fn run(args: PretrainArgs) -> Result<()> {
         }
     })?;
     logger.flush();
-    let text = toml::to_string_pretty(&report)?;
-    crate::atomic::write(&run_dir.join(REPORT_FILE), text.as_bytes())?;
+    report.save(&run_dir)?;
     print_summary(&report);
-    println!("wrote {} (logs and {REPORT_FILE} in {})", out.display(), run_dir.display());
+    println!("wrote {} (logs and {} in {})", out.display(), heldout::pretrain::REPORT_FILE, run_dir.display());
     Ok(())
 }
 

@@ -75,12 +75,12 @@ pub fn run(args: RenderArgs) -> Result<()> {
     let extension = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match (args.episode, extension.as_str()) {
         (false, "png") => {
-            crate::picture::save_png(&env.render(), &args.out)?;
+            heldout::picture::save_png(&env.render(), &args.out)?;
             println!("wrote {} (level {} of {:?})", args.out.display(), args.level, args.env);
         }
         (true, "gif") => {
             let (frames, complete) = episode(&mut env, &args)?;
-            crate::picture::save_gif(&frames, args.fps, &args.out)?;
+            heldout::picture::save_gif(&frames, args.fps, &args.out)?;
             let end = if complete { "level complete" } else { "level not complete" };
             println!(
                 "wrote {} ({} frames of level {} of {:?}, {:?} policy, {end})",

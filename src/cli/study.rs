@@ -6,9 +6,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::study::{RESULTS_DIR, Study, claim_results_dir, name_of, plots, results};
-use crate::sweep::{PlannedRun, execute};
-use crate::trainer::{TrainOptions, train};
+use heldout::study::{RESULTS_DIR, Study, claim_results_dir, name_of, plots, results};
+use heldout::sweep::{PlannedRun, execute};
+use heldout::trainer::{TrainOptions, train};
 
 /// Arguments of `heldout study`.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub struct StudyArgs {
     #[arg(long, conflicts_with = "plan")]
     pub report: bool,
     /// Parent directory of the study's runs (`RUNS_DIR/study-NAME/`).
-    #[arg(long, default_value = crate::paths::RUNS_DIR)]
+    #[arg(long, default_value = heldout::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// Parent directory of the study's results (`RESULTS_DIR/NAME/`).
     #[arg(long, default_value = RESULTS_DIR)]
@@ -61,11 +61,11 @@ pub fn run(args: StudyArgs) -> Result<()> {
         Err(e) => eprintln!("study {name}: no plots: {e:#}"),
     }
     print!("{}", std::fs::read_to_string(out_dir.join("summary.md"))?);
-    crate::sweep::check_failures(&failures, runs.len())
+    heldout::sweep::check_failures(&failures, runs.len())
 }
 
 /// Every run's resolved config, checked before any run starts.
-fn check_runs(runs: &[PlannedRun]) -> Result<Vec<crate::config::RunConfig>> {
+fn check_runs(runs: &[PlannedRun]) -> Result<Vec<heldout::config::RunConfig>> {
     runs.iter()
         .map(|r| {
             let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(
@@ -80,7 +80,7 @@ fn check_runs(runs: &[PlannedRun]) -> Result<Vec<crate::config::RunConfig>> {
 /// Prints how many runs and frames remain and how long they should take: at the frames per
 /// second the finished runs of this study reached, or else as measured on two updates of the
 /// first remaining run.
-fn print_plan(name: &str, runs: &[PlannedRun], configs: &[crate::config::RunConfig], jobs: usize) -> Result<()> {
+fn print_plan(name: &str, runs: &[PlannedRun], configs: &[heldout::config::RunConfig], jobs: usize) -> Result<()> {
     let remaining: Vec<usize> = (0..runs.len()).filter(|&i| !runs[i].is_finished()).collect();
     let frames: u64 = remaining.iter().map(|&i| configs[i].total_frames).sum();
     eprintln!(
@@ -105,7 +105,7 @@ fn print_plan(name: &str, runs: &[PlannedRun], configs: &[crate::config::RunConf
 
 /// Frames per second of a whole run of `config`, evaluations included: a warm-up update with
 /// the untrained policy's evaluation, then two timed updates, in a temporary directory.
-fn measure_fps(config: &crate::config::RunConfig) -> Result<f64> {
+fn measure_fps(config: &heldout::config::RunConfig) -> Result<f64> {
     let dir = tempfile::tempdir()?;
     let run = dir.path().join("run");
     let start = Instant::now();

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::config::Preset;
-use crate::sweep::{Axis, execute, plan, summarize, to_csv, to_markdown};
+use heldout::config::Preset;
+use heldout::sweep::{Axis, execute, plan, write_summary};
 
 /// Arguments of `heldout sweep`.
 #[derive(Debug, Args)]
@@ -34,7 +34,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
     /// Parent directory of sweeps.
-    #[arg(long, default_value = crate::paths::RUNS_DIR)]
+    #[arg(long, default_value = heldout::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// Print one `heldout train` command per run (for a cluster scheduler) and run nothing.
     #[arg(long)]
@@ -82,17 +82,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let failures = execute(&exe, &runs, args.jobs);
 
     let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
-    let summary = summarize(&runs)?;
-    crate::atomic::write(&sweep_dir.join("summary.csv"), to_csv(&keys, &summary).as_bytes())?;
-    let markdown = to_markdown(&args.name, &keys, &summary);
-    crate::atomic::write(&sweep_dir.join("summary.md"), markdown.as_bytes())?;
-    print!("{markdown}");
-    if keys.is_empty() {
-        eprintln!("nothing swept: no plot");
-    } else if let Err(e) = crate::plot::plot_success(&args.name, &keys, &summary, &sweep_dir.join("summary.png")) {
-        eprintln!("no plot: {e:#}");
-    }
-    crate::sweep::check_failures(&failures, runs.len())
+    print!("{}", write_summary(&sweep_dir, &args.name, &keys, &runs)?);
+    heldout::sweep::check_failures(&failures, runs.len())
 }
 
 fn shell_quote(word: &str) -> String {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::config::{Preset, RunConfig};
-use crate::paths::{CONFIG_FILE, run_dir};
-use crate::trainer::{TrainOptions, train};
+use heldout::config::{Preset, RunConfig};
+use heldout::paths::{CONFIG_FILE, run_dir};
+use heldout::trainer::{TrainOptions, train};
 
 /// Arguments of `heldout train`.
 #[derive(Debug, Args)]

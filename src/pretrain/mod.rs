@@ -113,6 +113,17 @@ pub struct PretrainReport {
     pub seconds: f64,
 }
 
+/// File of the report in the run directory.
+pub const REPORT_FILE: &str = "pretrain.toml";
+
+impl PretrainReport {
+    /// Writes the report as [`REPORT_FILE`] in `run_dir` (atomically).
+    pub fn save(&self, run_dir: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self)?;
+        crate::atomic::write(&run_dir.join(REPORT_FILE), text.as_bytes())
+    }
+}
+
 /// Trains the detector as `config` says, logs to `logger`, saves the backbone to `out`
 /// atomically; `progress` is called with each step's loss.
 pub fn pretrain(

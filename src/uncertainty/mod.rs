@@ -4,6 +4,10 @@
 //! acts; the noisy passes only measure. Per episode: the mean and the maximum of U over its
 //! states. The AUROC says how well an episode's mean U predicts failing a held-out level.
 
+mod report;
+
+pub use report::report;
+
 use anyhow::{Result, bail};
 use heldout_agents::{Agent, Noise};
 use heldout_envs::LevelSet;

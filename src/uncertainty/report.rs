@@ -1,4 +1,4 @@
-//! The uncertainty report of `heldout eval --uncertainty`: U on training and held-out levels,
+//! The uncertainty report (`heldout eval --uncertainty`): U on training and held-out levels,
 //! the AUROC of an episode's U as a predictor of failing a held-out level, `uncertainty.csv`,
 //! `uncertainty.png` (histograms of U per state, as Feinman et al.'s Figure 1) and the same
 //! histograms in TensorBoard.
@@ -10,10 +10,10 @@ use anyhow::Result;
 use heldout_agents::Agent;
 use plotters::prelude::*;
 
+use super::{EpisodeUncertainty, auroc_ci, measure};
 use crate::config::RunConfig;
 use crate::logger::Logger;
 use crate::stats::Estimate;
-use crate::uncertainty::{EpisodeUncertainty, auroc_ci, measure};
 
 /// Bootstrap resamples of the AUROC's interval.
 const RESAMPLES: usize = 2000;
