@@ -70,6 +70,16 @@ fn a_study_runs_summarises_and_picks_up_where_it_stopped() {
     let runs = std::fs::read_to_string(results.join("runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 13);
 
+    // The uncertainty of every noisy run, measured once and kept beside it; none for the baseline.
+    heldout_ok(dir, &["study", "studies/tiny.toml", "--report", "--uncertainty", "2", "--uncertainty-episodes", "4"]);
+    let runs_dir = dir.join("runs/study-tiny");
+    let sni = runs_dir.join("method-dropout-sni_total_frames-128_train_levels-2_seed-1/uncertainty.toml");
+    let measured = std::fs::read_to_string(&sni).unwrap();
+    assert!(measured.contains("passes = 2") && measured.contains("episodes = 4"), "{measured}");
+    assert!(!runs_dir.join("method-baseline_total_frames-128_train_levels-2_seed-1/uncertainty.toml").exists());
+    let runs = std::fs::read_to_string(results.join("runs.csv")).unwrap();
+    assert!(runs.lines().next().unwrap().ends_with(",auroc"), "{runs}");
+
     // The runs carry their arm's settings.
     let config = std::fs::read_to_string(
         dir.join("runs/study-tiny/method-dropout-sni_total_frames-128_train_levels-8_seed-3/config.toml"),

@@ -24,6 +24,14 @@ pub struct StudyArgs {
     /// Only write the results of the runs finished so far, run nothing.
     #[arg(long, conflicts_with = "plan")]
     pub report: bool,
+    /// Also measure each finished run's uncertainty with this many noisy passes per state: the
+    /// AUROC of an episode's U for failing a held-out level, per run (kept in its directory)
+    /// and per arm in the summary. Runs without a noise source have none.
+    #[arg(long, value_name = "PASSES")]
+    pub uncertainty: Option<usize>,
+    /// Held-out episodes per run for `--uncertainty`.
+    #[arg(long, default_value_t = 200)]
+    pub uncertainty_episodes: usize,
     /// Parent directory of the study's runs (`RUNS_DIR/study-NAME/`).
     #[arg(long, default_value = heldout::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
@@ -54,6 +62,12 @@ pub fn run(args: StudyArgs) -> Result<()> {
     order.sort_by_key(|r| r.seed);
     let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs) };
 
+    if let Some(passes) = args.uncertainty {
+        for run in runs.iter().filter(|r| r.is_finished()) {
+            heldout::study::uncertainty::measure_run(&run.dir, passes, args.uncertainty_episodes)
+                .with_context(|| format!("the uncertainty of run {}", run.name))?;
+        }
+    }
     let rows = results::collect(&runs)?;
     let summary = results::write(&out_dir, &name, &study.description, &rows, runs.len())?;
     match plots::draw(&out_dir, &name, &summary, &runs, &rows) {

@@ -17,6 +17,7 @@
 
 pub mod plots;
 pub mod results;
+pub mod uncertainty;
 
 use std::path::{Path, PathBuf};
 

@@ -45,6 +45,9 @@ pub struct RunRow {
     pub test_decision: f64,
     /// Wall-clock seconds of the run.
     pub wall_seconds: f64,
+    /// The AUROC of an episode's uncertainty for failing a held-out level, when measured
+    /// (`heldout study --uncertainty`), else NaN.
+    pub auroc: f64,
 }
 
 impl RunRow {
@@ -76,9 +79,22 @@ pub fn collect(runs: &[PlannedRun]) -> Result<Vec<RunRow>> {
             train_decision: result.train.decision.mean,
             test_decision: result.test.decision.mean,
             wall_seconds: result.wall_seconds,
+            auroc: read_auroc(&run.dir)?,
         });
     }
     Ok(rows)
+}
+
+/// A run's measured AUROC, or NaN.
+fn read_auroc(dir: &Path) -> Result<f64> {
+    let path = dir.join(super::uncertainty::FILE);
+    if !path.exists() {
+        return Ok(f64::NAN);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let measured: super::uncertainty::RunUncertainty =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(measured.auroc)
 }
 
 /// What a summary row pools over seeds: everything but the arm and the seed.
@@ -115,6 +131,9 @@ pub struct SummaryRow {
     pub train_decision_iqm: Option<Interval>,
     /// The same on held-out levels.
     pub test_decision_iqm: Option<Interval>,
+    /// IQM over runs of the AUROC of an episode's uncertainty for held-out failure, with its
+    /// interval, over the runs where it was measured and defined.
+    pub auroc_iqm: Option<Interval>,
     /// P(this arm's held-out success > baseline's) with its interval, when the study has a
     /// baseline at the same settings.
     pub improvement: Option<Interval>,
@@ -177,6 +196,7 @@ fn summary_row(rows: &[RunRow], arm: &str, tasks: &[Setting], setting: Option<Se
         gap_iqm: ci(&gap)?,
         train_decision_iqm: finite_ci(&task_scores(rows, arm, tasks, |r| r.train_decision))?,
         test_decision_iqm: finite_ci(&task_scores(rows, arm, tasks, |r| r.test_decision))?,
+        auroc_iqm: measured_ci(task_scores(rows, arm, tasks, |r| r.auroc))?,
         improvement,
     })
 }
@@ -190,15 +210,30 @@ fn finite_ci(scores: &Scores) -> Result<Option<Interval>> {
     Ok(Some(bootstrap_ci(scores, iqm, RESAMPLES, BOOTSTRAP_SEED)?))
 }
 
+/// The IQM interval of the finite scores (tasks left empty dropped), or `None` when no run has
+/// one.
+fn measured_ci(scores: Scores) -> Result<Option<Interval>> {
+    let tasks: Vec<Vec<f64>> = scores
+        .tasks
+        .into_iter()
+        .map(|t| t.into_iter().filter(|v| v.is_finite()).collect::<Vec<f64>>())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(bootstrap_ci(&Scores::new(tasks), iqm, RESAMPLES, BOOTSTRAP_SEED)?))
+}
+
 /// `runs.csv`: one row per finished run.
 pub fn runs_csv(rows: &[RunRow]) -> String {
     let mut out = String::from(
         "run,arm,train_levels,sni_lambda,seed,frames,train_success,test_success,train_return,test_return,\
-         train_decision,test_decision,wall_seconds\n",
+         train_decision,test_decision,wall_seconds,auroc\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{:.1}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{:.1},{}\n",
             r.run,
             r.arm,
             r.train_levels,
@@ -211,7 +246,8 @@ pub fn runs_csv(rows: &[RunRow]) -> String {
             r.test_return,
             r.train_decision,
             r.test_decision,
-            r.wall_seconds
+            r.wall_seconds,
+            r.auroc
         ));
     }
     out
@@ -234,12 +270,12 @@ pub fn summary_csv(summary: &[SummaryRow]) -> String {
         "arm,train_levels,sni_lambda,frames,runs,test_success_mean,test_success_iqm,test_iqm_low,test_iqm_high,\
          train_success_iqm,train_iqm_low,train_iqm_high,gap_iqm,gap_iqm_low,gap_iqm_high,\
          p_improvement,p_improvement_low,p_improvement_high,train_decision_iqm,train_decision_low,\
-         train_decision_high,test_decision_iqm,test_decision_low,test_decision_high\n",
+         train_decision_high,test_decision_iqm,test_decision_low,test_decision_high,auroc_iqm,auroc_low,auroc_high\n",
     );
     let interval = |x: &Interval| format!("{},{},{}", x.point, x.low, x.high);
     for s in summary {
         let mut row = cells(s, &|x| x.to_string(), &interval, ",,");
-        for decision in [&s.train_decision_iqm, &s.test_decision_iqm] {
+        for decision in [&s.train_decision_iqm, &s.test_decision_iqm, &s.auroc_iqm] {
             row.push(decision.as_ref().map_or_else(|| ",,".to_string(), interval));
         }
         out.push_str(&row.join(","));
@@ -289,9 +325,22 @@ pub fn summary_markdown(name: &str, description: &str, summary: &[SummaryRow], t
         "| arm | levels | lambda | frames | runs | held-out mean | held-out IQM | train IQM | gap IQM | P(> baseline) |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
+    let with_auroc = summary.iter().any(|s| s.auroc_iqm.is_some());
+    if with_auroc {
+        // One more column: the uncertainty's AUROC for held-out failure.
+        out = out.replace("| P(> baseline) |\n", "| P(> baseline) | AUROC of U for failure |\n");
+        out = out.replace(
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+    }
     let interval = |x: &Interval| format!("{:.3} [{:.3}, {:.3}]", x.point, x.low, x.high);
     for s in summary {
-        out.push_str(&format!("| {} |\n", cells(s, &|x| format!("{x:.3}"), &interval, "–").join(" | ")));
+        let mut row = cells(s, &|x| format!("{x:.3}"), &interval, "–");
+        if with_auroc {
+            row.push(s.auroc_iqm.as_ref().map_or_else(|| "–".to_string(), interval));
+        }
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out
 }
@@ -327,6 +376,7 @@ mod tests {
             train_decision: train,
             test_decision: test,
             wall_seconds: 1.0,
+            auroc: f64::NAN,
         }
     }
 
@@ -355,6 +405,16 @@ mod tests {
         old[0].test_decision = f64::NAN;
         let summary_old = summarize(&old).unwrap();
         assert!(summary_old[0].test_decision_iqm.is_none() && summary_old[3].test_decision_iqm.is_some());
+        // AUROCs: only the measured, defined ones are pooled.
+        assert!(summary.iter().all(|s| s.auroc_iqm.is_none()), "none measured");
+        let mut measured = rows.clone();
+        for (r, a) in measured.iter_mut().filter(|r| r.arm == "ibac-sni" && r.train_levels == 10).zip([0.9, 0.6, 0.7]) {
+            r.auroc = a;
+        }
+        let with_auroc = summarize(&measured).unwrap();
+        // Three of the four runs measured: IQM of [0.6, 0.7, 0.9] cuts none (n = 3): mean 0.7333.
+        assert!((with_auroc[3].auroc_iqm.unwrap().point - 2.2 / 3.0).abs() < 1e-12);
+        assert!(summary_markdown("t", "", &with_auroc, 16).contains("| AUROC of U for failure |"));
         // Pooled: at 50 levels baseline scores 0.6-0.9 and SNI 0.55-0.95.
         let pooled = &summary[5];
         assert_eq!((pooled.setting, pooled.runs), (None, 8));
