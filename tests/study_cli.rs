@@ -80,6 +80,24 @@ fn a_study_runs_summarises_and_picks_up_where_it_stopped() {
     let runs = std::fs::read_to_string(results.join("runs.csv")).unwrap();
     assert!(runs.lines().next().unwrap().ends_with(",auroc"), "{runs}");
 
+    // A fresh checkout keeps results/ but not runs/: finished runs are still never redone.
+    let before = std::fs::read_to_string(results.join("runs.csv")).unwrap();
+    let keep = dir.join("kept-runs");
+    std::fs::rename(dir.join("runs"), &keep).unwrap();
+    let again = heldout(dir, &["study", "studies/tiny.toml", "--jobs", "2"]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success() && err.contains("12 runs, 12 finished, 0 to run"), "{err}");
+    assert_eq!(std::fs::read_to_string(results.join("runs.csv")).unwrap(), before);
+    assert!(
+        !dir.join("runs/study-tiny").exists() || std::fs::read_dir(dir.join("runs/study-tiny")).unwrap().count() == 0
+    );
+    assert!(
+        results.join("curves-levels-8.png").exists()
+            && results.join("curves").join("method-baseline_total_frames-128_train_levels-8_seed-3.csv").exists()
+    );
+    std::fs::remove_dir_all(dir.join("runs")).ok();
+    std::fs::rename(&keep, dir.join("runs")).unwrap();
+
     // The runs carry their arm's settings.
     let config = std::fs::read_to_string(
         dir.join("runs/study-tiny/method-dropout-sni_total_frames-128_train_levels-8_seed-3/config.toml"),

@@ -52,13 +52,15 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let exe = std::env::current_exe().context("finding the heldout executable")?;
     if !args.report {
         let configs = check_runs(&runs)?;
-        print_plan(&name, &runs, &configs, args.jobs)?;
+        print_plan(&name, &runs, &configs, args.jobs, &out_dir)?;
         if args.plan {
             return Ok(());
         }
     }
     // Seed by seed: a study stopped part-way has every arm and setting at its first seeds.
-    let mut order = runs.clone();
+    // Runs finished in an earlier sitting (their rows in runs.csv) are never redone.
+    let done: Vec<String> = results::collect(&runs, &out_dir)?.into_iter().map(|r| r.run).collect();
+    let mut order: Vec<PlannedRun> = runs.iter().filter(|r| !done.contains(&r.name)).cloned().collect();
     order.sort_by_key(|r| r.seed);
     let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs) };
 
@@ -68,9 +70,9 @@ pub fn run(args: StudyArgs) -> Result<()> {
                 .with_context(|| format!("the uncertainty of run {}", run.name))?;
         }
     }
-    let rows = results::collect(&runs)?;
+    let rows = results::collect(&runs, &out_dir)?;
     let summary = results::write(&out_dir, &name, &study.description, &rows, runs.len())?;
-    match plots::draw(&out_dir, &name, &summary, &runs, &rows) {
+    match plots::draw(&out_dir, &name, &summary, &rows) {
         Ok(files) => eprintln!("study {name}: wrote {} plots", files.len()),
         Err(e) => eprintln!("study {name}: no plots: {e:#}"),
     }
@@ -94,8 +96,15 @@ fn check_runs(runs: &[PlannedRun]) -> Result<Vec<heldout::config::RunConfig>> {
 /// Prints how many runs and frames remain and how long they should take: at the frames per
 /// second the finished runs of this study reached, or else as measured on two updates of the
 /// first remaining run.
-fn print_plan(name: &str, runs: &[PlannedRun], configs: &[heldout::config::RunConfig], jobs: usize) -> Result<()> {
-    let remaining: Vec<usize> = (0..runs.len()).filter(|&i| !runs[i].is_finished()).collect();
+fn print_plan(
+    name: &str,
+    runs: &[PlannedRun],
+    configs: &[heldout::config::RunConfig],
+    jobs: usize,
+    out_dir: &std::path::Path,
+) -> Result<()> {
+    let finished = results::collect(runs, out_dir)?;
+    let remaining: Vec<usize> = (0..runs.len()).filter(|&i| !finished.iter().any(|r| r.run == runs[i].name)).collect();
     let frames: u64 = remaining.iter().map(|&i| configs[i].total_frames).sum();
     eprintln!(
         "study {name}: {} runs, {} finished, {} to run ({:.1}M frames), {jobs} at a time",
@@ -105,7 +114,6 @@ fn print_plan(name: &str, runs: &[PlannedRun], configs: &[heldout::config::RunCo
         frames as f64 / 1e6
     );
     let Some(&first) = remaining.first() else { return Ok(()) };
-    let finished = results::collect(runs)?;
     let (fps, source) = if finished.is_empty() {
         (measure_fps(&configs[first])?, format!("measured on 2 updates of {}", runs[first].name))
     } else {

@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 
-use super::results::{BOOTSTRAP_SEED, RESAMPLES, RunRow, SummaryRow};
+use super::results::{BOOTSTRAP_SEED, CURVES_DIR, RESAMPLES, RunRow, SummaryRow};
 use crate::aggregate::{Interval, Scores, bootstrap_ci, iqm};
-use crate::paths::EVAL_FILE;
-use crate::sweep::PlannedRun;
 
 const SIZE: (u32, u32) = (900, 560);
 
@@ -29,13 +27,7 @@ enum XScale {
 }
 
 /// Draws every plot the summary supports into `dir`; returns the files written.
-pub fn draw(
-    dir: &Path,
-    name: &str,
-    summary: &[SummaryRow],
-    runs: &[PlannedRun],
-    rows: &[RunRow],
-) -> Result<Vec<PathBuf>> {
+pub fn draw(dir: &Path, name: &str, summary: &[SummaryRow], rows: &[RunRow]) -> Result<Vec<PathBuf>> {
     crate::plot::register_font()?;
     let mut written = Vec::new();
     let per_setting: Vec<&SummaryRow> = summary.iter().filter(|s| s.setting.is_some()).collect();
@@ -130,7 +122,7 @@ pub fn draw(
     }
     for levels in level_counts {
         let path = dir.join(format!("curves-levels-{levels}.png"));
-        let curves = curves(runs, rows, levels as u64)?;
+        let curves = curves(dir, rows, levels as u64)?;
         if curves.is_empty() {
             continue;
         }
@@ -181,11 +173,14 @@ fn lines(
 
 /// Held-out success over frames per arm at `levels` training levels: at each evaluation, the
 /// IQM over the arm's seeds of their `eval.csv` values.
-fn curves(runs: &[PlannedRun], rows: &[RunRow], levels: u64) -> Result<Vec<Line>> {
+fn curves(dir: &Path, rows: &[RunRow], levels: u64) -> Result<Vec<Line>> {
     let mut per_arm: Vec<(String, Vec<Curve>)> = Vec::new();
     for row in rows.iter().filter(|r| r.train_levels == levels) {
-        let Some(run) = runs.iter().find(|r| r.name == row.run) else { continue };
-        let curve = read_curve(&run.dir.join(EVAL_FILE))?;
+        let path = dir.join(CURVES_DIR).join(format!("{}.csv", row.run));
+        if !path.exists() {
+            continue;
+        }
+        let curve = read_curve(&path)?;
         let label = match row.sni_lambda {
             Some(l) if row.arm.ends_with("-sni") && l != 0.5 => format!("{} (lambda {l})", row.arm),
             _ => row.arm.clone(),

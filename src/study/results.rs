@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::aggregate::{Interval, Scores, bootstrap_ci, iqm, mean, probability_of_improvement_ci};
 use crate::config::RunConfig;
-use crate::paths::{CONFIG_FILE, RESULT_FILE};
+use crate::paths::{CONFIG_FILE, EVAL_FILE, RESULT_FILE};
 use crate::sweep::PlannedRun;
 use crate::trainer::RunResult;
 
@@ -57,10 +57,27 @@ impl RunRow {
     }
 }
 
-/// The rows of every finished run of `runs`, in plan order.
-pub fn collect(runs: &[PlannedRun]) -> Result<Vec<RunRow>> {
+/// The directory, inside a study's results, that keeps each finished run's evaluation curve.
+pub const CURVES_DIR: &str = "curves";
+
+/// The rows of every finished run of `runs`, in plan order: from the run's directory when it
+/// is there (its evaluation curve then copied to `results_dir/curves/`), else from the
+/// `runs.csv` an earlier sitting wrote into `results_dir`. A run finished once is never
+/// redone, even when its directory is gone (a fresh checkout keeps only `results/`).
+pub fn collect(runs: &[PlannedRun], results_dir: &Path) -> Result<Vec<RunRow>> {
+    let earlier = recorded(&results_dir.join("runs.csv"))?;
     let mut rows = Vec::new();
-    for run in runs.iter().filter(|r| r.is_finished()) {
+    for run in runs {
+        if !run.is_finished() {
+            if let Some(row) = earlier.iter().find(|r| r.run == run.name) {
+                rows.push(row.clone());
+            }
+            continue;
+        }
+        let curves = results_dir.join(CURVES_DIR);
+        std::fs::create_dir_all(&curves).with_context(|| format!("creating {}", curves.display()))?;
+        let curve = std::fs::read(run.dir.join(EVAL_FILE)).with_context(|| format!("reading {}'s curve", run.name))?;
+        crate::atomic::write(&curves.join(format!("{}.csv", run.name)), &curve)?;
         let config = RunConfig::load(&run.dir.join(CONFIG_FILE))?;
         let path = run.dir.join(RESULT_FILE);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -83,6 +100,48 @@ pub fn collect(runs: &[PlannedRun]) -> Result<Vec<RunRow>> {
         });
     }
     Ok(rows)
+}
+
+/// The rows of a `runs.csv`, or none when the file does not exist.
+fn recorded(path: &Path) -> Result<Vec<RunRow>> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let bad = |what: &str| anyhow::anyhow!("{}: {what}", path.display());
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let cell = |name: &str| -> Result<&str> {
+                let i = header.iter().position(|h| *h == name).ok_or_else(|| bad(&format!("no column {name}")))?;
+                cells.get(i).copied().ok_or_else(|| bad(&format!("a short row: {line:?}")))
+            };
+            let number = |name: &str| -> Result<f64> {
+                cell(name)?.parse().map_err(|_| bad(&format!("{name} is not a number in {line:?}")))
+            };
+            let count = |name: &str| -> Result<u64> {
+                cell(name)?.parse().map_err(|_| bad(&format!("{name} is not a count in {line:?}")))
+            };
+            Ok(RunRow {
+                run: cell("run")?.to_string(),
+                arm: cell("arm")?.to_string(),
+                train_levels: count("train_levels")?,
+                sni_lambda: match cell("sni_lambda")? {
+                    "none" => None,
+                    _ => Some(number("sni_lambda")?),
+                },
+                seed: count("seed")?,
+                frames: count("frames")?,
+                train_success: number("train_success")?,
+                test_success: number("test_success")?,
+                train_return: number("train_return")?,
+                test_return: number("test_return")?,
+                train_decision: number("train_decision")?,
+                test_decision: number("test_decision")?,
+                wall_seconds: number("wall_seconds")?,
+                auroc: number("auroc")?,
+            })
+        })
+        .collect()
 }
 
 /// A run's measured AUROC, or NaN.
