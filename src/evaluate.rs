@@ -31,9 +31,42 @@ pub struct EvalReport {
     pub decision: Estimate,
 }
 
+/// How many episodes each env slot of an evaluation plays: `episodes` spread over at most
+/// 32 slots, a fixed quota each, so that short episodes are not over-counted.
+#[derive(Debug, Clone)]
+pub struct EpisodeQuota {
+    quota: Vec<usize>,
+    played: Vec<usize>,
+}
+
+impl EpisodeQuota {
+    /// The quotas of `episodes` episodes.
+    pub fn new(episodes: usize) -> EpisodeQuota {
+        let num_envs = episodes.clamp(1, MAX_EVAL_ENVS);
+        let quota = (0..num_envs).map(|i| episodes / num_envs + usize::from(i < episodes % num_envs)).collect();
+        EpisodeQuota { quota, played: vec![0; num_envs] }
+    }
+
+    /// The env slots to run.
+    pub fn num_envs(&self) -> usize {
+        self.quota.len()
+    }
+
+    /// Whether some slot still owes episodes.
+    pub fn unfinished(&self) -> bool {
+        self.played.iter().zip(&self.quota).any(|(p, q)| p < q)
+    }
+
+    /// Counts an episode of `slot` that just ended; false (not counted) once its quota is met.
+    pub fn count(&mut self, slot: usize) -> bool {
+        let counted = self.played[slot] < self.quota[slot];
+        self.played[slot] += usize::from(counted);
+        counted
+    }
+}
+
 /// Plays `episodes` episodes of the noise-free policy (actions sampled from it) on levels drawn
-/// from `levels` with `seed`. Every env slot plays a fixed quota of episodes, so short episodes
-/// are not over-counted.
+/// from `levels` with `seed`, each env slot its [`EpisodeQuota`].
 pub fn evaluate(
     agent: &Agent,
     env: &EnvConfig,
@@ -42,19 +75,16 @@ pub fn evaluate(
     seed: u64,
     workers: usize,
 ) -> Result<EvalReport> {
-    let num_envs = episodes.clamp(1, MAX_EVAL_ENVS);
-    let mut pool = WorkerPool::new(env, levels, seed, num_envs, workers)?;
-    let quota: Vec<usize> = (0..num_envs).map(|i| episodes / num_envs + usize::from(i < episodes % num_envs)).collect();
-    let mut played = vec![0; num_envs];
+    let mut quota = EpisodeQuota::new(episodes);
+    let mut pool = WorkerPool::new(env, levels, seed, quota.num_envs(), workers)?;
     let (mut returns, mut successes, mut decisions) =
         (Vec::with_capacity(episodes), Vec::with_capacity(episodes), Vec::with_capacity(episodes));
     let mut rng = StdRng::seed_from_u64(seed);
-    while played.iter().zip(&quota).any(|(p, q)| p < q) {
+    while quota.unfinished() {
         let act = agent.act_with(pool.observations(), Noise::Off, &mut rng)?;
         let step = pool.step(&act.actions)?;
         for (i, ep) in step.episodes.iter().enumerate() {
-            if let Some(ep) = ep.filter(|_| played[i] < quota[i]) {
-                played[i] += 1;
+            if let Some(ep) = ep.filter(|_| quota.count(i)) {
                 returns.push(f64::from(ep.episode_return));
                 successes.push(if ep.success { 1.0 } else { 0.0 });
                 decisions.push(if ep.correct_decision { 1.0 } else { 0.0 });

@@ -51,7 +51,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let out_dir = claim_results_dir(&args.results_dir, &name, &study)?;
     let exe = std::env::current_exe().context("finding the heldout executable")?;
     if !args.report {
-        let configs = check_runs(&runs)?;
+        let configs = crate::cli::sweep::check_runs(&runs)?;
         print_plan(&name, &runs, &configs, args.jobs, &out_dir)?;
         if args.plan {
             return Ok(());
@@ -78,19 +78,6 @@ pub fn run(args: StudyArgs) -> Result<()> {
     }
     print!("{}", std::fs::read_to_string(out_dir.join("summary.md"))?);
     heldout::sweep::check_failures(&failures, runs.len())
-}
-
-/// Every run's resolved config, checked before any run starts.
-fn check_runs(runs: &[PlannedRun]) -> Result<Vec<heldout::config::RunConfig>> {
-    runs.iter()
-        .map(|r| {
-            let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(
-                std::iter::once("heldout".to_string()).chain(r.args.iter().cloned()),
-            )?;
-            let crate::cli::Command::Train(t) = cli.command else { unreachable!("a run is a train command") };
-            Ok(t.resolve().with_context(|| format!("run {}", r.name))?.0)
-        })
-        .collect()
 }
 
 /// Prints how many runs and frames remain and how long they should take: at the frames per

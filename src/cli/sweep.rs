@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use heldout::config::Preset;
-use heldout::sweep::{Axis, execute, plan, write_summary};
+use heldout::sweep::{Axis, PlannedRun, execute, plan, write_summary};
 
 /// Arguments of `heldout sweep`.
 #[derive(Debug, Args)]
@@ -68,15 +68,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         }
         return Ok(());
     }
-    // Check every run's config before starting any.
-    for r in &runs {
-        let train_args = <crate::cli::Cli as clap::Parser>::try_parse_from(
-            std::iter::once("heldout".to_string()).chain(r.args.iter().cloned()),
-        )?;
-        if let crate::cli::Command::Train(t) = train_args.command {
-            t.resolve().with_context(|| format!("run {}", r.name))?;
-        }
-    }
+    check_runs(&runs)?;
     let skipped = runs.iter().filter(|r| r.is_finished()).count();
     eprintln!("sweep {}: {} runs, {} already finished, {} jobs at a time", args.name, runs.len(), skipped, args.jobs);
     let failures = execute(&exe, &runs, args.jobs);
@@ -92,4 +84,17 @@ fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
+}
+
+/// Every run's resolved config, checked before any run of a sweep or study starts.
+pub fn check_runs(runs: &[PlannedRun]) -> Result<Vec<heldout::config::RunConfig>> {
+    runs.iter()
+        .map(|r| {
+            let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(
+                std::iter::once("heldout".to_string()).chain(r.args.iter().cloned()),
+            )?;
+            let crate::cli::Command::Train(t) = cli.command else { unreachable!("a run is a train command") };
+            Ok(t.resolve().with_context(|| format!("run {}", r.name))?.0)
+        })
+        .collect()
 }

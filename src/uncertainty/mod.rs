@@ -17,6 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::aggregate::{Interval, percentile};
+use crate::evaluate::EpisodeQuota;
 use crate::workers::WorkerPool;
 
 /// `U` of one state: `passes[i]` are the action probabilities of noisy pass `i`.
@@ -105,7 +106,8 @@ pub struct EpisodeUncertainty {
     pub states: Vec<f64>,
 }
 
-/// Plays `episodes` episodes of the noise-free policy on `levels` (as [`crate::evaluate`]) and
+/// Plays `episodes` episodes of the noise-free policy on `levels` (as [`crate::evaluate::evaluate`], with
+/// the same [`EpisodeQuota`]) and
 /// measures U at every state with `passes` noisy passes. An agent without a noise source is an
 /// error: its U would be 0 by construction, not a measurement.
 pub fn measure(
@@ -126,16 +128,15 @@ pub fn measure(
     if passes == 0 {
         bail!("--uncertainty takes the number of noisy passes, at least 1");
     }
-    let num_envs = episodes.clamp(1, 32);
+    let mut quota = EpisodeQuota::new(episodes);
+    let num_envs = quota.num_envs();
     let mut pool = WorkerPool::new(env, levels, seed, num_envs, workers)?;
-    let quota: Vec<usize> = (0..num_envs).map(|i| episodes / num_envs + usize::from(i < episodes % num_envs)).collect();
-    let mut played = vec![0; num_envs];
     let mut running: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); num_envs];
     let mut out = Vec::with_capacity(episodes);
     let mut act_rng = StdRng::seed_from_u64(seed);
     let mut noise_rng = StdRng::seed_from_u64(heldout_seeds::stream(seed, 1));
     let n_actions = agent.num_actions();
-    while played.iter().zip(&quota).any(|(p, q)| p < q) {
+    while quota.unfinished() {
         let act = agent.act_with(pool.observations(), Noise::Off, &mut act_rng)?;
         let noisy: Vec<(Vec<f32>, Vec<f32>)> = (0..passes)
             .map(|_| agent.probabilities(pool.observations(), Noise::On, &mut noise_rng))
@@ -149,8 +150,7 @@ pub fn measure(
         for (i, ep) in step.episodes.iter().enumerate() {
             let Some(ep) = ep else { continue };
             let (states, values) = std::mem::take(&mut running[i]);
-            if played[i] < quota[i] {
-                played[i] += 1;
+            if quota.count(i) {
                 let n = states.len() as f64;
                 out.push(EpisodeUncertainty {
                     level_seed: ep.level_seed,
