@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use heldout_agents::{Agent, UpdateStats};
+use heldout_agents::{Agent, AgentConfig, UpdateStats};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -181,7 +181,9 @@ fn start_or_resume(
         return Ok((Agent::new(&config.agent, obs, pool.num_actions(), config.seed)?, TrainerState::default()));
     };
     let (agent, state) = checkpoint::load(&ckpt)?;
-    if agent.config() != &config.agent {
+    // The learner may differ: a checkpoint written by the generic learner goes on with it.
+    let settings = AgentConfig { learner: config.agent.learner, ..agent.config().clone() };
+    if settings != config.agent {
         bail!(
             "the agent settings in checkpoint {} differ from {}; a run resumes with the settings it started with",
             ckpt.display(),

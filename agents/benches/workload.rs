@@ -3,7 +3,10 @@
 //! random rollout of the requested size.
 
 use heldout_agents::vision::{BoxXyxy, LabelledBox};
-use heldout_agents::{ActOutput, Agent, AgentConfig, EncoderConfig, ObsFormat, Observations, Rollout, VisionConfig};
+use heldout_agents::{
+    ActOutput, Agent, AgentConfig, BottleneckConfig, EncoderConfig, Learner, ObsFormat, Observations, Rollout,
+    VisionConfig,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -16,8 +19,11 @@ static ALLOCATOR: heldout_agents::allocator::Allocator = heldout_agents::allocat
 pub enum Net {
     /// CoinRun's IMPALA-CNN on 64x64x3 frames.
     Impala,
-    /// MultiRoom's conv net on 11x11x3 grids.
+    /// MultiRoom's conv net on 11x11x3 grids (no regularizer).
     MultiRoom,
+    /// The `multiroom` preset's agent: the conv net on the egocentric 7x7x3 view with the
+    /// bottleneck (64 units) and SNI lambda 0.5.
+    MultiRoomIbacSni,
     /// CoinRun's agent with the `vision` encoder (default options) on 64x64x3 frames with
     /// [`OBJECTS`] object boxes each.
     Vision,
@@ -32,24 +38,32 @@ impl Net {
         match self {
             Net::Impala => "impala",
             Net::MultiRoom => "multiroom",
+            Net::MultiRoomIbacSni => "multiroom-ego-ibac-sni",
             Net::Vision => "vision",
         }
     }
 }
 
-/// An agent whose `update` is a single minibatch step, and a random rollout of `samples` (with
-/// random object boxes of 4 to 12 pixels for the vision encoder).
-pub fn workload(net: Net, samples: usize) -> (Agent, Rollout, StdRng) {
+/// An agent whose `update` is a single minibatch step, trained by `learner`, and a random
+/// rollout of `samples` (with random object boxes of 4 to 12 pixels for the vision encoder).
+pub fn workload(net: Net, learner: Learner, samples: usize) -> (Agent, Rollout, StdRng) {
     heldout_agents::allocator::retain_freed_memory();
     let (mut config, obs) = match net {
         Net::Impala => (AgentConfig::coinrun(), ObsFormat::rgb(64, 64)),
         Net::MultiRoom => (AgentConfig::multiroom(), ObsFormat::grid(11, 11, 3)),
+        Net::MultiRoomIbacSni => {
+            let mut config = AgentConfig::multiroom();
+            config.regularizers.bottleneck = Some(BottleneckConfig { beta: 1e-6, rho_shift: 0.0 });
+            config.sni_lambda = Some(0.5);
+            (config, ObsFormat::grid(7, 7, 3))
+        }
         Net::Vision => {
             let mut config = AgentConfig::coinrun();
             config.encoder = EncoderConfig::Vision(VisionConfig::default());
             (config, ObsFormat::rgb(64, 64))
         }
     };
+    config.learner = learner;
     config.ppo.epochs = 1;
     config.ppo.minibatches = 1;
     let agent = Agent::new(&config, obs, 7, 0).unwrap();
@@ -59,7 +73,7 @@ pub fn workload(net: Net, samples: usize) -> (Agent, Rollout, StdRng) {
             rng.random_range(
                 0..=match net {
                     Net::Impala | Net::Vision => 255,
-                    Net::MultiRoom => 10,
+                    Net::MultiRoom | Net::MultiRoomIbacSni => 10,
                 },
             )
         })

@@ -16,11 +16,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let net = match args.get(1).map(String::as_str) {
         Some("multiroom") => Net::MultiRoom,
+        Some("multiroom-ego-ibac-sni") => Net::MultiRoomIbacSni,
         Some("vision") => Net::Vision,
         _ => Net::Impala,
     };
     let iterations: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let (mut agent, rollout, mut rng) = workload(net, 256);
+    let (mut agent, rollout, mut rng) = workload(net, heldout_agents::Learner::Auto, 256);
     let act_obs = Observations {
         bytes: &rollout.obs[..64 * agent.obs_format().len()],
         boxes: rollout.boxes().map(|boxes| &boxes[..64]),

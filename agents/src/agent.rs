@@ -11,6 +11,7 @@ use crate::Noise;
 use crate::backend::{inference_device, train_device};
 use crate::config::AgentConfig;
 use crate::error::{AgentError, check_count};
+use crate::fused::{Fused, FusedBatch, Isa};
 use crate::init::Init;
 use crate::nn::ActorCritic;
 use crate::obs::{ObsFormat, Observations};
@@ -48,6 +49,9 @@ pub struct Agent {
     pub(crate) updates: u64,
     pub(crate) model: ActorCritic,
     pub(crate) optim: ModuleOptimizer,
+    /// The fused learner, when it covers the network (it then holds the parameters and Adam's
+    /// state, and copies the parameters into `model` after each update).
+    pub(crate) fused: Option<Fused>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -70,6 +74,9 @@ impl Agent {
     pub fn new(config: &AgentConfig, obs: ObsFormat, num_actions: usize, seed: u64) -> Result<Agent, AgentError> {
         let mut agent = Agent::build(config, obs, num_actions, seed)?;
         agent.model.encoder = agent.model.encoder.with_pretrained(&config.encoder)?;
+        if let Some(fused) = &mut agent.fused {
+            fused.reload(&agent.model);
+        }
         Ok(agent)
     }
 
@@ -87,7 +94,17 @@ impl Agent {
         let mut init = Init { device: train_device(), rng: StdRng::seed_from_u64(seed) };
         let model =
             ActorCritic::new(&config.encoder, &config.hidden, &config.regularizers, &obs, num_actions, &mut init)?;
-        Ok(Agent { config: config.clone(), obs, num_actions, seed, updates: 0, model, optim: Self::optimizer(config) })
+        let fused = Fused::for_model(config, obs, num_actions, &model);
+        Ok(Agent {
+            config: config.clone(),
+            obs,
+            num_actions,
+            seed,
+            updates: 0,
+            model,
+            optim: Self::optimizer(config),
+            fused,
+        })
     }
 
     /// Adam with the configured epsilon (gradient clipping is done by the learner on the
@@ -126,6 +143,12 @@ impl Agent {
         &self.model
     }
 
+    /// The instruction set of the fused learner's kernels, or `None` when burn's generic
+    /// learner trains this network.
+    pub fn fused_isa(&self) -> Option<Isa> {
+        self.fused.as_ref().map(Fused::isa)
+    }
+
     /// Whether the network reads each observation's object boxes (the vision encoder): a
     /// rollout then needs them, else it is better off without.
     pub fn reads_boxes(&self) -> bool {
@@ -162,10 +185,7 @@ impl Agent {
     ) -> Result<ActOutput, AgentError> {
         let obs = obs.into();
         let n = self.obs.count(obs.bytes)?;
-        let out =
-            self.model.valid().forward(self.obs.to_tensor(obs.bytes, &inference_device()), obs.boxes, noise, rng)?;
-        let lp = log_probs(out.logits).into_data().try_into_vec::<f32>().expect("f32 log-probabilities");
-        let values = out.values.into_data().try_into_vec::<f32>().expect("f32 values");
+        let (lp, values) = self.policy(obs, noise, rng)?;
         let mut actions = Vec::with_capacity(n);
         let mut log_probs_out = Vec::with_capacity(n);
         for row in lp.chunks_exact(self.num_actions) {
@@ -188,10 +208,27 @@ impl Agent {
     ) -> Result<(Vec<f32>, Vec<f32>), AgentError> {
         let obs = obs.into();
         self.obs.count(obs.bytes)?;
+        let (lp, values) = self.policy(obs, noise, rng)?;
+        Ok((lp.into_iter().map(f32::exp).collect(), values))
+    }
+
+    /// Log-probabilities (`n * num_actions`, row by row) and values of `obs` (counted by the
+    /// caller) under noise mode `noise`, from the fused learner's kernels or burn's graph-free
+    /// forward pass.
+    fn policy<R: Rng + ?Sized>(
+        &self,
+        obs: Observations<'_>,
+        noise: Noise,
+        rng: &mut R,
+    ) -> Result<(Vec<f32>, Vec<f32>), AgentError> {
+        if let Some(fused) = &self.fused {
+            let pass = fused.forward(obs.bytes, noise, rng);
+            return Ok((log_softmax_rows(&pass.logits, self.num_actions), pass.values));
+        }
         let out =
             self.model.valid().forward(self.obs.to_tensor(obs.bytes, &inference_device()), obs.boxes, noise, rng)?;
-        let probs = log_probs(out.logits).exp().into_data().try_into_vec::<f32>().expect("f32 probabilities");
-        Ok((probs, out.values.into_data().try_into_vec::<f32>().expect("f32 values")))
+        let lp = log_probs(out.logits).into_data().try_into_vec::<f32>().expect("f32 log-probabilities");
+        Ok((lp, out.values.into_data().try_into_vec::<f32>().expect("f32 values")))
     }
 
     /// Whether the network injects noise (dropout, a bottleneck, batch norm): whether its noisy
@@ -207,6 +244,9 @@ impl Agent {
         self.obs.count(obs.bytes)?;
         // Noise::Off draws no random numbers; the generator is never used.
         let mut unused = StdRng::seed_from_u64(0);
+        if let Some(fused) = &self.fused {
+            return Ok(fused.forward(obs.bytes, Noise::Off, &mut unused).values);
+        }
         let x = self.obs.to_tensor(obs.bytes, &inference_device());
         let out = self.model.valid().forward(x, obs.boxes, Noise::Off, &mut unused)?;
         Ok(out.values.into_data().try_into_vec::<f32>().expect("f32 values"))
@@ -237,33 +277,37 @@ impl Agent {
         );
 
         // 2. Epochs of shuffled minibatches, from a snapshot to roll back to.
-        let snapshot = (self.model.valid(), self.optim.clone());
+        let snapshot = Snapshot { model: self.model.valid(), optim: self.optim.clone(), fused: self.fused.clone() };
         let weights = PassWeights::new(&self.config, &self.model);
         let mut rng = StdRng::seed_from_u64(heldout_seeds::update(self.seed, self.updates));
         let mut order: Vec<usize> = (0..rollout.len()).collect();
         let mut sums = StatSums::default();
-        for epoch in 0..ppo.epochs {
+        let (epochs, minibatches) = (ppo.epochs, ppo.minibatches);
+        for epoch in 0..epochs {
             order.shuffle(&mut rng);
-            for (minibatch, indices) in split(&order, ppo.minibatches).enumerate() {
-                let batch = Batch::gather(rollout, indices, &advantages, &returns, self, &mut rng);
-                // 3. The loss of the noise-free and/or noisy passes.
-                let loss = match loss(&self.model, &batch, &weights, &self.config, clip, &mut rng) {
-                    Ok(loss) => loss,
-                    Err(e) => return Err(self.roll_back(snapshot, e)),
+            for (minibatch, indices) in split(&order, minibatches).enumerate() {
+                // 3-4. The loss of the noise-free and/or noisy passes, backward, global-norm
+                // clip, Adam step: fused where the fused learner covers the network.
+                let step = match &mut self.fused {
+                    Some(fused) => {
+                        let batch = FusedBatch { rollout, indices, advantages: &advantages, returns: &returns };
+                        fused
+                            .step(&batch, &weights, &self.config, clip, learning_rate, &mut rng)
+                            .map_err(|what| AgentError::NonFinite { what, epoch, minibatch })
+                    }
+                    None => {
+                        let batch = Batch::gather(rollout, indices, &advantages, &returns, self, &mut rng);
+                        self.generic_step(&batch, &weights, clip, learning_rate, &mut rng, [epoch, minibatch])
+                    }
                 };
-                if !loss.parts.total.is_finite() {
-                    return Err(self.roll_back(snapshot, AgentError::NonFinite { what: "loss", epoch, minibatch }));
+                match step {
+                    Ok((parts, grad_norm)) => sums.add(&parts, grad_norm),
+                    Err(e) => return Err(self.roll_back(snapshot, e)),
                 }
-                // 4. Backward, global-norm clip, Adam step.
-                let mut grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
-                let grad_norm = clip_global_norm(&self.model, &mut grads, ppo.max_grad_norm);
-                if !grad_norm.is_finite() {
-                    let error = AgentError::NonFinite { what: "gradient norm", epoch, minibatch };
-                    return Err(self.roll_back(snapshot, error));
-                }
-                self.model = self.optim.step(learning_rate, self.model.clone(), grads);
-                sums.add(&loss.parts, grad_norm);
             }
+        }
+        if let Some(fused) = &self.fused {
+            fused.export(&mut self.model);
         }
         self.updates += 1;
         let mean = sums.mean();
@@ -282,12 +326,60 @@ impl Agent {
         })
     }
 
+    /// burn's generic minibatch step: the loss of `batch` in one autodiff graph, backward,
+    /// global-norm clip, Adam. Returns the loss parts and the gradient norm before clipping.
+    fn generic_step(
+        &mut self,
+        batch: &Batch,
+        weights: &PassWeights,
+        clip: f64,
+        learning_rate: f64,
+        rng: &mut StdRng,
+        [epoch, minibatch]: [usize; 2],
+    ) -> Result<(LossParts, f64), AgentError> {
+        let loss = loss(&self.model, batch, weights, &self.config, clip, rng)?;
+        if !loss.parts.total.is_finite() {
+            return Err(AgentError::NonFinite { what: "loss", epoch, minibatch });
+        }
+        let mut grads = GradientsParams::from_grads(loss.total.backward(), &self.model);
+        let grad_norm = clip_global_norm(&self.model, &mut grads, self.config.ppo.max_grad_norm);
+        if !grad_norm.is_finite() {
+            return Err(AgentError::NonFinite { what: "gradient norm", epoch, minibatch });
+        }
+        self.model = self.optim.step(learning_rate, self.model.clone(), grads);
+        Ok((loss.parts, grad_norm))
+    }
+
     /// Restores the snapshot taken before the update and passes on what failed.
-    fn roll_back(&mut self, (model, optim): (ActorCritic, ModuleOptimizer), error: AgentError) -> AgentError {
-        self.model = model.train();
-        self.optim = optim;
+    fn roll_back(&mut self, snapshot: Snapshot, error: AgentError) -> AgentError {
+        self.model = snapshot.model.train();
+        self.optim = snapshot.optim;
+        self.fused = snapshot.fused;
         error
     }
+}
+
+/// The learner's state before an update, to roll back to.
+struct Snapshot {
+    model: ActorCritic,
+    optim: ModuleOptimizer,
+    fused: Option<Fused>,
+}
+
+/// Row-by-row log-softmax (`[n, actions]`) of `[actions, n]` logit rows.
+fn log_softmax_rows(logits: &[f32], actions: usize) -> Vec<f32> {
+    let n = logits.len() / actions;
+    let mut out = vec![0.0f32; logits.len()];
+    for i in 0..n {
+        let row = &mut out[i * actions..(i + 1) * actions];
+        for (a, v) in row.iter_mut().enumerate() {
+            *v = logits[a * n + i];
+        }
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let lse = max + row.iter().map(|&z| (z - max).exp()).sum::<f32>().ln();
+        row.iter_mut().for_each(|v| *v -= lse);
+    }
+    out
 }
 
 /// Sums of the minibatches' loss parts and gradient norms over one update.
@@ -300,31 +392,13 @@ struct StatSums {
 
 impl StatSums {
     fn add(&mut self, parts: &LossParts, grad_norm: f64) {
-        let s = &mut self.parts;
-        s.policy += parts.policy;
-        s.value += parts.value;
-        s.entropy += parts.entropy;
-        s.approx_kl += parts.approx_kl;
-        s.clipfrac += parts.clipfrac;
-        s.kl_bottleneck += parts.kl_bottleneck;
-        s.l2 += parts.l2;
-        s.total += parts.total;
+        self.parts.add(parts);
         self.grad_norm += grad_norm;
         self.count += 1.0;
     }
 
     /// The mean of each part.
     fn mean(&self) -> LossParts {
-        let (s, n) = (&self.parts, self.count);
-        LossParts {
-            policy: s.policy / n,
-            value: s.value / n,
-            entropy: s.entropy / n,
-            approx_kl: s.approx_kl / n,
-            clipfrac: s.clipfrac / n,
-            kl_bottleneck: s.kl_bottleneck / n,
-            l2: s.l2 / n,
-            total: s.total / n,
-        }
+        self.parts.scaled(1.0 / self.count)
     }
 }

@@ -3,7 +3,8 @@
 //! A checkpoint is a directory of three files, each written atomically (temporary file, then
 //! rename), the header last:
 //! - [`MODEL_FILE`]: the network's weights and batch-norm statistics (burnpack);
-//! - [`OPTIMIZER_FILE`]: Adam's state (burnpack);
+//! - [`OPTIMIZER_FILE`]: Adam's state (burnpack for burn's generic learner; the fused
+//!   learner's own little-endian layout, which starts with `heldout-fused-adam`);
 //! - [`HEADER_FILE`]: JSON with the format version, the configuration, the observation format,
 //!   the action count, the seed, the number of updates done and the length and FNV-1a hash of
 //!   the two other files, so a truncated or altered file is caught before it is parsed.
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::Agent;
 use crate::config::AgentConfig;
 use crate::error::AgentError;
+use crate::fused::Learner;
 use crate::obs::ObsFormat;
 
 /// Version of the checkpoint layout this crate writes and reads.
@@ -67,7 +69,10 @@ impl Agent {
         let model =
             self.model.clone().into_record().into_bytes().map_err(|e| AgentError::checkpoint(&model_path, e))?;
         let optim_path = dir.join(OPTIMIZER_FILE);
-        let optim = self.optim.into_bytes().map_err(|e| AgentError::checkpoint(&optim_path, e))?;
+        let optim = match &self.fused {
+            Some(fused) => fused.optimizer_bytes(),
+            None => self.optim.into_bytes().map_err(|e| AgentError::checkpoint(&optim_path, e))?.to_vec(),
+        };
         let header = Header {
             format_version: FORMAT_VERSION,
             config: self.config.clone(),
@@ -106,9 +111,25 @@ impl Agent {
             .map_err(|e| AgentError::checkpoint(&model_path, format!("does not fit the configured network: {e}")))?;
 
         let optim_path = dir.join(OPTIMIZER_FILE);
-        agent.optim = Agent::optimizer(&header.config)
-            .from_bytes(read_checked(&optim_path, &header.optimizer)?)
-            .map_err(|e| AgentError::checkpoint(&optim_path, e))?;
+        let optim = read_checked(&optim_path, &header.optimizer)?;
+        let fused_state = match &mut agent.fused {
+            Some(fused) => {
+                fused.reload(&agent.model);
+                fused.load_optimizer(&optim[..]).map_err(|e| AgentError::checkpoint(&optim_path, e))?
+            }
+            None => false,
+        };
+        if !fused_state {
+            // burn's optimizer record: the generic learner trained this agent and goes on
+            // training it (a network the fused learner does not cover, `learner = "generic"`,
+            // or a checkpoint of an earlier build, which the fused learner would have covered).
+            if agent.fused.take().is_some() {
+                agent.config.learner = Learner::Generic;
+            }
+            agent.optim = Agent::optimizer(&header.config)
+                .from_bytes(optim)
+                .map_err(|e| AgentError::checkpoint(&optim_path, e))?;
+        }
         agent.updates = header.updates;
         Ok(agent)
     }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AgentError, check_range};
+use crate::fused::Learner;
 use crate::nn::{Activation, EncoderConfig, HiddenConfig, ImpalaConfig, MultiRoomConfig};
 use crate::ppo::PpoConfig;
 use crate::reg::RegularizerConfig;
@@ -23,6 +24,11 @@ pub struct AgentConfig {
     /// gradient (the paper's best: 0.5). `None`: no SNI, rollouts and training use the noisy
     /// policy. With SNI, rollouts use the noise-free policy (see [`crate::Agent::rollout_noise`]).
     pub sni_lambda: Option<f64>,
+    /// Which learner computes the updates: `auto` (the fused learner where it covers the
+    /// network, see [`crate::fused`]) or `generic` (burn's autodiff graph). Both compute the
+    /// same update up to float rounding.
+    #[serde(default)]
+    pub learner: Learner,
 }
 
 impl Default for AgentConfig {
@@ -42,6 +48,7 @@ impl AgentConfig {
             regularizers: RegularizerConfig::default(),
             ppo: PpoConfig::multiroom(),
             sni_lambda: None,
+            learner: Learner::Auto,
         }
     }
 
@@ -54,6 +61,7 @@ impl AgentConfig {
             regularizers: RegularizerConfig { l2: 1e-4, ..RegularizerConfig::default() },
             ppo: PpoConfig::coinrun(),
             sni_lambda: None,
+            learner: Learner::Auto,
         }
     }
 

@@ -9,6 +9,7 @@
 //! - [`reg`]: dropout, batch norm, the information bottleneck, L2 and cut-outs, each with a
 //!   [`Noise`] switch;
 //! - [`ppo`]: GAE, the losses, the learner;
+//! - [`fused`]: the fused learner of the MultiRoom net (its kernels per instruction set);
 //! - [`backend`]: flex (default) or LibTorch (feature `tch`);
 //! - [`ops`]: the convolution and max pooling every conv net uses, added to burn as backend
 //!   extensions with fast flex kernels (burn-flex's generic ones were most of an update's time);
@@ -27,6 +28,7 @@ pub mod backend;
 pub mod checkpoint;
 mod config;
 mod error;
+pub mod fused;
 pub mod init;
 pub mod nn;
 mod noise;
@@ -40,6 +42,7 @@ pub mod vision;
 pub use agent::{ActOutput, Agent};
 pub use config::AgentConfig;
 pub use error::AgentError;
+pub use fused::{Isa, Learner};
 pub use nn::{EncoderConfig, HiddenConfig, VisionConfig};
 pub use noise::Noise;
 pub use obs::{ObsFormat, Observations};

@@ -5,11 +5,19 @@ mod common;
 use common::{ACTIONS, bandit_config, bandit_obs, bandit_rollout, rng};
 use heldout_agents::{Agent, AgentConfig, BottleneckConfig, Noise};
 
-/// Trains for at most `updates` updates of 16 envs x 8 steps; returns the greedy-ish
-/// (noise-free, sampled) mean reward measured on 512 fresh contexts after training.
+/// The median over three seeds of [`train_seed`]: one seed in a few learns this bandit slowly
+/// (40 updates leave it near 0.7), whatever the settings.
 fn train(config: &AgentConfig, updates: usize) -> f32 {
-    let mut agent = Agent::new(config, bandit_obs(), ACTIONS, 3).unwrap();
-    let mut r = rng(17);
+    let mut scores: Vec<f32> = (0..3).map(|s| train_seed(config, updates, 3 + s)).collect();
+    scores.sort_by(f32::total_cmp);
+    scores[1]
+}
+
+/// Trains for at most `updates` updates of 16 envs x 8 steps from `seed`; returns the
+/// greedy-ish (noise-free, sampled) mean reward measured on 512 fresh contexts after training.
+fn train_seed(config: &AgentConfig, updates: usize, seed: u64) -> f32 {
+    let mut agent = Agent::new(config, bandit_obs(), ACTIONS, seed).unwrap();
+    let mut r = rng(14 + seed);
     let (_, before) = bandit_rollout(&agent, 8, 16, &mut r);
     assert!(before < 0.6, "an untrained policy is near uniform: {before}");
     for u in 0..updates {

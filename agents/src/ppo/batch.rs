@@ -83,7 +83,7 @@ fn vector(v: Vec<f32>, device: &Device) -> Tensor<1> {
 }
 
 /// `(x - mean) / (std + 1e-8)` with the unbiased standard deviation (as CleanRL, per minibatch).
-fn normalize(x: &mut [f32]) {
+pub(crate) fn normalize(x: &mut [f32]) {
     let n = x.len() as f64;
     let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
     let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);

@@ -70,6 +70,32 @@ pub(crate) struct LossParts {
 }
 
 impl LossParts {
+    /// Adds `other` part by part.
+    pub(crate) fn add(&mut self, other: &LossParts) {
+        self.policy += other.policy;
+        self.value += other.value;
+        self.entropy += other.entropy;
+        self.approx_kl += other.approx_kl;
+        self.clipfrac += other.clipfrac;
+        self.kl_bottleneck += other.kl_bottleneck;
+        self.l2 += other.l2;
+        self.total += other.total;
+    }
+
+    /// Every part times `k`.
+    pub(crate) fn scaled(&self, k: f64) -> LossParts {
+        LossParts {
+            policy: self.policy * k,
+            value: self.value * k,
+            entropy: self.entropy * k,
+            approx_kl: self.approx_kl * k,
+            clipfrac: self.clipfrac * k,
+            kl_bottleneck: self.kl_bottleneck * k,
+            l2: self.l2 * k,
+            total: self.total * k,
+        }
+    }
+
     /// The parts from the detached `[8]` tensor [`loss`] stacks them into, in one read from the
     /// device.
     fn read(stacked: Tensor<1>) -> LossParts {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Noise;
 use crate::error::{AgentError, check_range};
-use crate::init::{Gain, Init, standard_normal};
+use crate::fused::math::standard_normals;
+use crate::init::{Gain, Init};
 
 /// Settings of the bottleneck; its latent size is the agent's `hidden.size`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +74,7 @@ impl Bottleneck {
         let z = match noise {
             Noise::Off => mu,
             Noise::On => {
-                let eps: Vec<f32> = (0..batch * self.size).map(|_| standard_normal(rng) as f32).collect();
+                let eps = standard_normals(rng, batch * self.size);
                 let eps = Tensor::from_data(TensorData::new(eps, [batch, self.size]), &mu.device());
                 mu + sigma * eps
             }
