@@ -231,6 +231,13 @@ fn read_curve(path: &Path) -> Result<Curve> {
         .collect()
 }
 
+/// A tick label: `x` to four decimals without trailing zeros (0.30000000000000004 is `0.3`).
+fn tick(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".to_string() } else { s.to_string() }
+}
+
 /// Draws `lines` with their intervals as error bars, series nudged apart along x so that
 /// overlapping intervals stay readable; saves a PNG at `path`. A log-scale x axis is drawn as
 /// log10 of the values, labelled with the values themselves at the data's own x values.
@@ -260,7 +267,7 @@ fn chart(
             .build_cartesian_2d((xmin - pad)..(xmax + pad), ylo..yhi)?;
         let label = |x: &f64| match scale {
             XScale::Log => format!("{:.0}", 10f64.powf(*x)),
-            XScale::Linear => format!("{x}"),
+            XScale::Linear => tick(*x),
         };
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(x_desc).y_desc(y_desc).light_line_style(WHITE).x_label_formatter(&label);
@@ -299,4 +306,16 @@ fn chart(
         &heldout_envs::RgbFrame { width: SIZE.0 as usize, height: SIZE.1 as usize, data: buffer },
         path,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(super::tick(0.30000000000000004), "0.3");
+        assert_eq!(super::tick(0.7999999999999999), "0.8");
+        assert_eq!(super::tick(400000.0), "400000");
+        assert_eq!(super::tick(-0.00001), "0");
+        assert_eq!(super::tick(0.25), "0.25");
+    }
 }
