@@ -32,6 +32,7 @@ fn a_study_runs_summarises_and_picks_up_where_it_stopped() {
     assert!(
         !dir.join("runs/study-tiny").exists() || std::fs::read_dir(dir.join("runs/study-tiny")).unwrap().count() == 0
     );
+    assert!(!dir.join("results/tiny").exists(), "--plan writes no results");
 
     let out = heldout_ok(dir, &["study", "studies/tiny.toml", "--jobs", "2"]);
     assert!(out.contains("# Study tiny") && out.contains("4 of 4 runs finished"), "{out}");
@@ -125,8 +126,9 @@ fn bad_studies_are_clear_errors() {
     assert!(study(&base.replace("total_frames = [128]", "no_such_key = [1]")).contains("no_such_key"));
     assert!(heldout_err(dir, &["study", "studies/missing.toml"]).contains("missing.toml"));
 
-    // A results directory of another study is not overwritten.
-    heldout_ok(dir, &["study", "studies/tiny.toml", "--plan"]);
+    // A results directory of another study is not overwritten (`--report` claims it, `--plan`
+    // only checks).
+    heldout_ok(dir, &["study", "studies/tiny.toml", "--report"]);
     std::fs::write(dir.join("studies/tiny.toml"), base.replace("[2, 8]", "[3]")).unwrap();
     let err = heldout_err(dir, &["study", "studies/tiny.toml", "--plan"]);
     assert!(err.contains("different study"), "{err}");

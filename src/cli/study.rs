@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use heldout::study::{RESULTS_DIR, Study, claim_results_dir, name_of, plots, results};
+use heldout::study::{RESULTS_DIR, Study, check_results_dir, claim_results_dir, name_of, plots, results};
 use heldout::sweep::{PlannedRun, execute};
 use heldout::trainer::{TrainOptions, train};
 
@@ -48,7 +48,12 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let study = Study::load(&args.study)?;
     let name = name_of(&args.study)?;
     let runs = study.plan(&name, &args.runs_dir);
-    let out_dir = claim_results_dir(&args.results_dir, &name, &study)?;
+    // `--plan` only looks: it writes nothing under the results directory.
+    let out_dir = if args.plan {
+        check_results_dir(&args.results_dir, &name, &study)?
+    } else {
+        claim_results_dir(&args.results_dir, &name, &study)?
+    };
     let exe = std::env::current_exe().context("finding the heldout executable")?;
     if !args.report {
         let configs = crate::cli::sweep::check_runs(&runs)?;

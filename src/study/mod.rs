@@ -132,9 +132,19 @@ pub fn name_of(path: &Path) -> Result<String> {
     Ok(stem.with_context(|| format!("{} has no usable file name for a study", path.display()))?.to_string())
 }
 
-/// The results directory of study `name`, claimed for `study`: a directory that holds another
-/// study's results is refused.
+/// The results directory of study `name`, claimed for `study` (its copy of the study file
+/// written): a directory that holds another study's results is refused.
 pub fn claim_results_dir(results_root: &Path, name: &str, study: &Study) -> Result<PathBuf> {
+    let dir = check_results_dir(results_root, name, study)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let text = toml::to_string(study).context("serializing the study")?;
+    crate::atomic::write(&dir.join(STUDY_COPY), text.as_bytes())?;
+    Ok(dir)
+}
+
+/// The results directory of study `name`, without claiming it: an error when it holds another
+/// study's results.
+pub fn check_results_dir(results_root: &Path, name: &str, study: &Study) -> Result<PathBuf> {
     let dir = results_root.join(name);
     let copy = dir.join(STUDY_COPY);
     if copy.exists() {
@@ -149,9 +159,6 @@ pub fn claim_results_dir(results_root: &Path, name: &str, study: &Study) -> Resu
             );
         }
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let text = toml::to_string(study).context("serializing the study")?;
-    crate::atomic::write(&copy, text.as_bytes())?;
     Ok(dir)
 }
 
