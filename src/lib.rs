@@ -5,9 +5,10 @@
 //! runs the PPO loop with periodic [`evaluate`]-ion on training and held-out levels, logging to
 //! TensorBoard ([`logger`]) and writing [`checkpoint`]s; [`sweep`] runs many trainings and
 //! [`study`] the paper's comparison ([`method`]: its arms by name; [`aggregate`]: IQM, bootstrap
-//! intervals, probability of improvement); [`uncertainty`] measures the spread of noisy
-//! predictions; [`pretrain`] trains the vision backbone on object boxes ([`convert`]). The
-//! `heldout` command line (`src/cli/`, in the binary) is built on these.
+//! intervals, probability of improvement), here or as a Slurm job array ([`slurm`]);
+//! [`uncertainty`] measures the spread of noisy predictions; [`pretrain`] trains the vision
+//! backbone on object boxes ([`convert`]). The `heldout` command line (`src/cli/`, in the binary)
+//! is built on these.
 
 #![deny(missing_docs)]
 
@@ -25,6 +26,7 @@ pub mod picture;
 mod plot;
 pub mod pretrain;
 mod progress;
+pub mod slurm;
 pub mod stats;
 pub mod study;
 pub mod sweep;

@@ -70,6 +70,22 @@ impl PlannedRun {
     pub fn is_finished(&self) -> bool {
         self.dir.join(RESULT_FILE).exists()
     }
+
+    /// The command that runs it with the `heldout` executable `exe`, each word shell-quoted.
+    pub fn command_line(&self, exe: &Path) -> String {
+        let exe = exe.display().to_string();
+        std::iter::once(&exe).chain(&self.args).map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// `word` as one word of a POSIX shell command: unchanged when it holds only letters, digits and
+/// `-_./=,:`, else in single quotes (a `'` inside becomes `'\''`).
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Every run of a sweep: the product of the axes' values, times `seeds` seeds from `first_seed`.
@@ -117,7 +133,7 @@ pub fn plan(sweep_dir: &Path, axes: &[Axis], seeds: u64, first_seed: u64, base_a
 }
 
 /// A directory-safe name: letters, digits, `.`, `-`, `_`; anything else becomes `_`.
-fn sanitize(name: &str) -> String {
+pub(crate) fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect()
 }
 
@@ -332,6 +348,16 @@ mod tests {
         assert_eq!(&r.args[..3], ["train", "--preset", "multiroom"]);
         assert!(r.args.windows(2).any(|w| w == ["--set", "train_levels=20"]));
         assert!(r.args.windows(2).any(|w| w == ["--seed", "2"]));
+    }
+
+    #[test]
+    fn command_lines_quote_what_the_shell_would_split() {
+        assert_eq!(shell_quote("runs/s_1:a=0.5,b"), "runs/s_1:a=0.5,b");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("x=\"it's\""), "'x=\"it'\\''s\"'");
+        let run = &plan(Path::new("runs/s"), &[Axis::parse("name=[1, 2],3").unwrap()], 1, 1, &[])[0];
+        assert!(run.command_line(Path::new("/a b/heldout")).starts_with("'/a b/heldout' train --set 'name=[1, 2]' "));
     }
 
     #[test]

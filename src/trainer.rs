@@ -406,7 +406,9 @@ fn append_eval_row(
     crate::atomic::write(&path, text.as_bytes())
 }
 
-/// Refuses to mix two runs in one directory, or to resume with other settings.
+/// Refuses to mix two runs in one directory, or to resume with other settings. The number of
+/// rollout workers may change: it changes no result (a Slurm task resumes a run with its own
+/// CPU count).
 fn check_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<()> {
     let config_path = run_dir.join(CONFIG_FILE);
     if config_path.exists() {
@@ -414,7 +416,7 @@ fn check_run_dir(config: &RunConfig, run_dir: &Path, resume: bool) -> Result<()>
         if !resume {
             bail!("{} already holds a run: pass --resume to continue it, or choose another --name", run_dir.display());
         }
-        if saved != *config {
+        if (RunConfig { workers: config.workers, ..saved }) != *config {
             bail!("the config differs from the one saved in {}; resume with the saved config", config_path.display());
         }
     }

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod eval;
 pub mod pretrain;
 pub mod render;
+pub mod slurm;
 pub mod study;
 pub mod sweep;
 pub mod train;

@@ -15,14 +15,15 @@ use heldout::trainer::{TrainOptions, train};
 pub struct StudyArgs {
     /// The study file (`studies/NAME.toml`); the study is called by its file's stem.
     pub study: PathBuf,
-    /// Runs at a time, each its own `heldout train` process.
+    /// Runs at a time, each its own `heldout train` process (with `--slurm`: array tasks at a
+    /// time).
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
     /// Print the plan and its time estimate, run nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "slurm")]
     pub plan: bool,
     /// Only write the results of the runs finished so far, run nothing.
-    #[arg(long, conflicts_with = "plan")]
+    #[arg(long, conflicts_with_all = ["plan", "slurm"])]
     pub report: bool,
     /// Also measure each finished run's uncertainty with this many noisy passes per state: the
     /// AUROC of an episode's U for failing a held-out level, per run (kept in its directory)
@@ -38,6 +39,9 @@ pub struct StudyArgs {
     /// Parent directory of the study's results (`RESULTS_DIR/NAME/`).
     #[arg(long, default_value = RESULTS_DIR)]
     pub results_dir: PathBuf,
+    /// `--slurm` and its options.
+    #[command(flatten, next_help_heading = "Slurm")]
+    pub slurm: crate::cli::slurm::SlurmArgs,
 }
 
 /// Runs `heldout study`: prints the plan, runs the unfinished runs, writes the results.
@@ -47,7 +51,14 @@ pub fn run(args: StudyArgs) -> Result<()> {
     }
     let study = Study::load(&args.study)?;
     let name = name_of(&args.study)?;
-    let runs = study.plan(&name, &args.runs_dir);
+    let mut runs = study.plan(&name, &args.runs_dir);
+    let slurm = if args.slurm.slurm {
+        let job = format!("study-{name}");
+        runs = args.slurm.runs(&runs);
+        Some(args.slurm.options(&job, args.jobs)?)
+    } else {
+        None
+    };
     // `--plan` only looks: it writes nothing under the results directory.
     let out_dir = if args.plan {
         check_results_dir(&args.results_dir, &name, &study)?
@@ -57,7 +68,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let exe = std::env::current_exe().context("finding the heldout executable")?;
     if !args.report {
         let configs = crate::cli::sweep::check_runs(&runs)?;
-        print_plan(&name, &runs, &configs, args.jobs, &out_dir)?;
+        print_plan(&name, &runs, &configs, args.jobs, &out_dir, slurm.is_none())?;
         if args.plan {
             return Ok(());
         }
@@ -67,6 +78,12 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let done: Vec<String> = results::collect(&runs, &out_dir)?.into_iter().map(|r| r.run).collect();
     let mut order: Vec<PlannedRun> = runs.iter().filter(|r| !done.contains(&r.name)).cloned().collect();
     order.sort_by_key(|r| r.seed);
+    if let Some(options) = &slurm {
+        let sweep_dir = args.runs_dir.join(format!("study-{name}"));
+        if crate::cli::slurm::write(&format!("study {name}"), &sweep_dir, &order, runs.len(), options)? {
+            return Ok(());
+        }
+    }
     let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs) };
 
     if let Some(passes) = args.uncertainty {
@@ -85,15 +102,16 @@ pub fn run(args: StudyArgs) -> Result<()> {
     heldout::sweep::check_failures(&failures, runs.len())
 }
 
-/// Prints how many runs and frames remain and how long they should take: at the frames per
-/// second the finished runs of this study reached, or else as measured on two updates of the
-/// first remaining run.
+/// Prints how many runs and frames remain and, with `estimate`, how long they should take: at
+/// the frames per second the finished runs of this study reached, or else as measured on two
+/// updates of the first remaining run.
 fn print_plan(
     name: &str,
     runs: &[PlannedRun],
     configs: &[heldout::config::RunConfig],
     jobs: usize,
     out_dir: &std::path::Path,
+    estimate: bool,
 ) -> Result<()> {
     let finished = results::collect(runs, out_dir)?;
     let remaining: Vec<usize> = (0..runs.len()).filter(|&i| !finished.iter().any(|r| r.run == runs[i].name)).collect();
@@ -105,7 +123,7 @@ fn print_plan(
         remaining.len(),
         frames as f64 / 1e6
     );
-    let Some(&first) = remaining.first() else { return Ok(()) };
+    let Some(&first) = remaining.first().filter(|_| estimate) else { return Ok(()) };
     let (fps, source) = if finished.is_empty() {
         (measure_fps(&configs[first])?, format!("measured on 2 updates of {}", runs[first].name))
     } else {

@@ -30,15 +30,18 @@ pub struct SweepArgs {
     /// The first seed (seeds are first-seed, first-seed + 1, ...).
     #[arg(long, default_value_t = 1)]
     pub first_seed: u64,
-    /// Runs at a time.
+    /// Runs at a time (with `--slurm`: array tasks at a time).
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
     /// Parent directory of sweeps.
     #[arg(long, default_value = heldout::paths::RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// Print one `heldout train` command per run (for a cluster scheduler) and run nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "slurm")]
     pub print_commands: bool,
+    /// `--slurm` and its options.
+    #[command(flatten, next_help_heading = "Slurm")]
+    pub slurm: crate::cli::slurm::SlurmArgs,
 }
 
 /// Runs `heldout sweep`.
@@ -56,19 +59,24 @@ pub fn run(args: SweepArgs) -> Result<()> {
         base_args.extend(["--set".to_string(), format!("{}={}", f.key, f.values[0])]);
     }
     let sweep_dir = args.runs_dir.join(&args.name);
-    let runs = plan(&sweep_dir, &axes, args.seeds, args.first_seed, &base_args);
+    let mut runs = plan(&sweep_dir, &axes, args.seeds, args.first_seed, &base_args);
     let exe = std::env::current_exe().context("finding the heldout executable")?;
     if args.print_commands {
         for r in &runs {
-            let words: Vec<String> = std::iter::once(exe.display().to_string())
-                .chain(r.args.iter().cloned())
-                .map(|w| shell_quote(&w))
-                .collect();
-            println!("{}", words.join(" "));
+            println!("{}", r.command_line(&exe));
         }
         return Ok(());
     }
-    check_runs(&runs)?;
+    if args.slurm.slurm {
+        let options = args.slurm.options(&args.name, args.jobs)?;
+        runs = args.slurm.runs(&runs);
+        check_runs(&runs)?;
+        if crate::cli::slurm::write(&format!("sweep {}", args.name), &sweep_dir, &runs, runs.len(), &options)? {
+            return Ok(());
+        }
+    } else {
+        check_runs(&runs)?;
+    }
     let skipped = runs.iter().filter(|r| r.is_finished()).count();
     eprintln!("sweep {}: {} runs, {} already finished, {} jobs at a time", args.name, runs.len(), skipped, args.jobs);
     let failures = execute(&exe, &runs, args.jobs);
@@ -76,14 +84,6 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
     print!("{}", write_summary(&sweep_dir, &args.name, &keys, &runs)?);
     heldout::sweep::check_failures(&failures, runs.len())
-}
-
-fn shell_quote(word: &str) -> String {
-    if word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:".contains(c)) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// Every run's resolved config, checked before any run of a sweep or study starts.
