@@ -192,18 +192,42 @@ impl Fused {
     }
 
     /// The logits (`[actions, n]` rows) and values of the observations `bytes` under noise mode
-    /// `noise` (noise drawn from `rng`).
-    pub(crate) fn forward<R: Rng + ?Sized>(&self, bytes: &[u8], noise: Noise, rng: &mut R) -> HeadPass {
+    /// `noise` (noise drawn from `rng`). Without batch norm, whose noisy pass normalises with
+    /// the whole batch's statistics, the samples go in blocks of [`FORWARD_BLOCK`] on as many
+    /// threads as there are; each sample is computed exactly as in one pass over all of them.
+    pub(crate) fn forward<R: Rng + ?Sized>(&self, bytes: &[u8], noise: Noise, rng: &mut R) -> Policy {
+        let len = self.net.obs.len();
+        let n = bytes.len() / len;
+        let draws = (noise == Noise::On && self.injects_noise()).then(|| self.draw(n, rng));
+        let block = |range: Range<usize>| {
+            let draws = draws.as_ref().map_or_else(NoiseDraws::default, |d| d.rows(range.clone()));
+            self.forward_block(&bytes[range.start * len..range.end * len], noise, draws)
+        };
+        if self.net.shapes.batch_norm || n <= FORWARD_BLOCK {
+            let pass = block(0..n);
+            return Policy { logits: pass.logits, values: pass.values };
+        }
+        let ranges: Vec<Range<usize>> = (0..n).step_by(FORWARD_BLOCK).map(|s| s..(s + FORWARD_BLOCK).min(n)).collect();
+        let passes: Vec<HeadPass> = ranges.par_iter().map(|r| block(r.clone())).collect();
+        let actions = self.net.shapes.actions;
+        let mut policy = Policy { logits: vec![0.0; actions * n], values: Vec::with_capacity(n) };
+        for (range, pass) in ranges.iter().zip(&passes) {
+            let m = range.len();
+            for a in 0..actions {
+                policy.logits[a * n + range.start..][..m].copy_from_slice(&pass.logits[a * m..][..m]);
+            }
+            policy.values.extend_from_slice(&pass.values);
+        }
+        policy
+    }
+
+    /// [`Fused::forward`] of one block of samples with its noise.
+    fn forward_block(&self, bytes: &[u8], noise: Noise, draws: NoiseDraws) -> HeadPass {
         let (x, lanes) = self.net.input(bytes, None);
         // A noisy pass normalises with the batch's statistics; its update of the running
         // statistics is dropped (only training passes move them).
         let mut running = self.running.clone();
         let encoder = encode(self.isa, &self.net, &self.params, &mut running, &x, lanes, noise);
-        let draws = if noise == Noise::On && self.injects_noise() {
-            self.draw(lanes, rng).rows(0..lanes)
-        } else {
-            NoiseDraws::default()
-        };
         head(self.isa, &self.net, &self.params, encoder.features(), lanes, draws)
     }
 
@@ -405,6 +429,19 @@ impl Fused {
 
 /// Samples per block of a minibatch: the buffers of a block stay in the core's caches.
 const BLOCK: usize = 64;
+
+/// Samples per thread task of [`Fused::forward`]: a multiple of the kernels' 16 lanes, so that
+/// a block's samples take the same vector and remainder paths as in one pass over the batch.
+const FORWARD_BLOCK: usize = 32;
+
+/// The policy's outputs for a batch of observations.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Policy {
+    /// `[actions, n]` logits.
+    pub logits: Vec<f32>,
+    /// `[n]` values.
+    pub values: Vec<f32>,
+}
 
 /// The random numbers of a noisy pass over a minibatch, sample by sample (`[samples, hidden]`).
 #[derive(Debug, Clone, Default)]

@@ -7,6 +7,7 @@ use burn::tensor::Tensor;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use super::net::NoiseDraws;
 use super::{Fused, FusedBatch, Isa, Learner};
 use crate::nn::Activation;
 use crate::ppo::batch::Batch;
@@ -123,6 +124,29 @@ fn forward_passes_match_the_generic_network() {
             let mut rg = StdRng::seed_from_u64(9);
             let mut rf = StdRng::seed_from_u64(9);
             assert_eq!(g.act(&r.obs, &mut rg).unwrap().actions, f.act(&r.obs, &mut rf).unwrap().actions, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_forward_pass_in_blocks_equals_one_pass_over_the_batch() {
+    for obs in formats() {
+        for (name, config) in arms() {
+            let Some((_, f)) = pair(&config, obs) else { continue };
+            let fused = f.fused.as_ref().expect("fused");
+            for n in [1, 31, 32, 33, 64, 100, 257] {
+                let r = rollout(&f, n, 2);
+                for noise in [Noise::Off, Noise::On] {
+                    let blocks = fused.forward(&r.obs, noise, &mut StdRng::seed_from_u64(4));
+                    let mut rng = StdRng::seed_from_u64(4);
+                    let noisy = noise == Noise::On && fused.injects_noise();
+                    let draws = if noisy { fused.draw(n, &mut rng).rows(0..n) } else { NoiseDraws::default() };
+                    let whole = fused.forward_block(&r.obs, noise, draws);
+                    let what = format!("{name} {}x{} n = {n} {noise:?}", obs.height, obs.width);
+                    assert_eq!(blocks.logits, whole.logits, "{what}: logits");
+                    assert_eq!(blocks.values, whole.values, "{what}: values");
+                }
+            }
         }
     }
 }
