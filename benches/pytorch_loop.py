@@ -3,16 +3,19 @@
 
 A CleanRL-style PPO loop (rollout, GAE, epochs of minibatch updates) in PyTorch eager mode on
 the CPU, with the networks, losses and settings of heldout's run presets, so that its frames/s
-can be set against `heldout bench --preset P` as a ratio. heldout has no Python bindings, so
-the envs are replaced by precomputed observations of the right shape and dtype (uint8; MultiRoom
-grid codes 0..10, CoinRun pixels 0..255) cycled from a pool by numpy indexing, with random
-rewards and episode ends (probability 1/50 per step, half of them time-limit truncations, which
-heldout bootstraps with a noise-free value pass on the final observation). Env stepping is timed
-anyway and should be a few percent at most.
+can be set against `heldout bench --preset P` as a ratio. The envs are heldout's own, from its
+Python package (`heldout.make_vec`, the preset's env options and training levels, same-step
+autoreset so that a truncated episode's final observation is at hand for the bootstrap), when
+that package is installed (python/, README "From Python"); `--envs precomputed` (or a missing
+package) replaces them with precomputed observations of the right shape and dtype (uint8;
+MultiRoom grid codes 0..10, CoinRun pixels 0..255) cycled from a pool by numpy indexing, with
+random rewards and episode ends (probability 1/50 per step, half of them time-limit
+truncations). Env stepping is timed either way and should be a few percent at most.
 
-    python3 -m venv /tmp/venv-torch && /tmp/venv-torch/bin/pip install torch==2.9.0 numpy
+    python3 -m venv /tmp/venv-torch && /tmp/venv-torch/bin/pip install torch==2.9.0 numpy gymnasium maturin
+    (cd python && /tmp/venv-torch/bin/maturin build --release --out dist) && /tmp/venv-torch/bin/pip install python/dist/heldout-*.whl
     /tmp/venv-torch/bin/python benches/pytorch_loop.py --preset multiroom [--grid] \
-        [--threads N] [--iterations 5] [--warmup 1] [--core C] [--json]
+        [--threads N] [--iterations 5] [--warmup 1] [--core C] [--envs heldout|precomputed] [--json]
     /tmp/venv-torch/bin/python benches/pytorch_loop.py --preset coinrun-small --iterations 3
 
 Pairs with (BENCHMARKS.md, "Whole training loop"):
@@ -224,6 +227,40 @@ class PrecomputedEnvs:
         return self.pool[self.cursor], rewards, terminated, truncated, final_obs
 
 
+class HeldoutEnvs:
+    """The preset's envs from heldout's Python package, in the interface of PrecomputedEnvs."""
+
+    def __init__(self, num_envs, preset, grid, seed):
+        import heldout
+
+        if preset == "multiroom":
+            options = {"game": "multiroom", "num_levels": 200, "obs": "grid" if grid else "egocentric"}
+        else:
+            options = {"game": "coinrun", "num_levels": 100, "distribution_mode": "easy"}
+        game = options.pop("game")
+        # One env thread: the learner has the cores, as heldout's workers step envs between passes.
+        self.envs = heldout.make_vec(game, num_envs, num_threads=1, autoreset_mode="same_step", **options)
+        self.seed = seed
+
+    def reset(self):
+        return self.envs.reset(seed=self.seed)[0]
+
+    def step(self, actions):
+        obs, rewards, terminated, truncated, info = self.envs.step(actions)
+        final_obs = np.stack(info["final_obs"][truncated]) if truncated.any() else None
+        return obs, rewards.astype(np.float32), terminated, truncated, final_obs
+
+
+def make_envs(args, p):
+    """heldout's envs when asked for and installed, else the precomputed stand-ins."""
+    if args.envs == "heldout":
+        try:
+            return HeldoutEnvs(p["num_envs"], args.preset, args.grid, args.seed), "heldout"
+        except ImportError:
+            print("heldout's Python package is not installed: precomputed observations", file=sys.stderr)
+    return PrecomputedEnvs(p["num_envs"], p["obs_shape"], p["high"], args.seed), "precomputed"
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=list(PRESETS), default="multiroom")
@@ -233,6 +270,8 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=1, help="untimed cycles first")
     parser.add_argument("--core", type=int, default=None, help="pin the process to this core")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--envs", choices=["heldout", "precomputed"], default="heldout",
+                        help="heldout's envs from Python (if installed) or precomputed observations")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args()
     if args.grid and args.preset != "multiroom":
@@ -263,7 +302,7 @@ def main():
     passes = [(1.0, True)] if sni is None else [(sni, False), (1.0 - sni, True)]
     critic_noisy = sni is None
 
-    envs = PrecomputedEnvs(num_envs, p["obs_shape"], p["high"], args.seed)
+    envs, env_kind = make_envs(args, p)
     agent = Agent(p)
     optimizer = torch.optim.Adam(agent.parameters(), lr=p["learning_rate"], eps=ADAM_EPS)
 
@@ -389,7 +428,8 @@ def main():
         f"{torch.get_num_threads()} threads, cores {sorted(os.sched_getaffinity(0))}"
     )
     summary = (
-        f"{name}: {num_envs} envs x {num_steps} steps, {torch.get_num_threads()} threads, {args.iterations} updates: "
+        f"{name}: {num_envs} {env_kind} envs x {num_steps} steps, {torch.get_num_threads()} threads, "
+        f"{args.iterations} updates: "
         f"{frames / total:.0f} frames/s; env {pct(env_time):.1f}%, inference {pct(inference_time):.1f}%, "
         f"learning {pct(learn_time):.1f}%, other {pct(other):.1f}% of {total:.2f} s"
     )
@@ -398,7 +438,8 @@ def main():
     print(summary, file=out)
     if args.json:
         print(json.dumps({
-            "preset": args.preset, "obs_shape": list(p["obs_shape"]), "num_envs": num_envs, "num_steps": num_steps,
+            "preset": args.preset, "envs": env_kind, "obs_shape": list(p["obs_shape"]), "num_envs": num_envs,
+            "num_steps": num_steps,
             "epochs": p["epochs"], "minibatches": p["minibatches"], "threads": torch.get_num_threads(),
             "cores": sorted(os.sched_getaffinity(0)), "warmup": args.warmup, "iterations": args.iterations,
             "frames": frames, "seconds": total, "fps": frames / total,

@@ -25,10 +25,11 @@ class HeldoutVectorEnv(VectorEnv):
 
     Args:
         num_envs: how many envs.
-        num_threads: threads that step them, with the GIL released (default: the CPUs this
-            process may use, at most ``num_envs``). Results never depend on it.
-        autoreset_mode: `AutoresetMode.NEXT_STEP` or ``"next_step"`` (Gymnasium's default: the step after an
-            episode ends resets that env, ignoring its action, with reward 0) or
+        num_threads: threads that step them, with the GIL released (1: the calling thread;
+            default: the CPUs this process may use, at most ``num_envs``). Results never depend
+            on it.
+        autoreset_mode: `AutoresetMode.NEXT_STEP` or ``"next_step"`` (Gymnasium's default: the
+            step after an episode ends resets that env, ignoring its action, with reward 0) or
             `AutoresetMode.SAME_STEP` or ``"same_step"`` (the ending step returns the next level's first
             observation, the ended episode's last one in ``info["final_obs"]`` and its info
             in ``info["final_info"]``).

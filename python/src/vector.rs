@@ -51,7 +51,8 @@ pub struct NativeVecEnv {
     /// The env's episode ended on the last step (a next-step reset is due).
     ended: Vec<bool>,
     mode: Autoreset,
-    pool: rayon::ThreadPool,
+    /// The threads stepping the envs; `None` for one thread, the caller's.
+    pool: Option<rayon::ThreadPool>,
     /// Envs per thread task.
     shard: usize,
 }
@@ -108,11 +109,16 @@ impl NativeVecEnv {
         let space = envs[0].observation_space();
         let slots: Vec<Slot> = envs.into_iter().map(|e| Slot::new(e, spec.levels)).collect();
         let threads = num_threads.min(num_envs);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("heldout-env-{i}"))
-            .build()
-            .map_err(|e| PyValueError::new_err(format!("starting {threads} env threads: {e}")))?;
+        let pool = if threads == 1 {
+            None
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("heldout-env-{i}"))
+                .build()
+                .map_err(|e| PyValueError::new_err(format!("starting {threads} env threads: {e}")))?;
+            Some(pool)
+        };
         Ok(NativeVecEnv {
             obs: batch_array(py, num_envs, &space).unbind(),
             final_obs: batch_array(py, num_envs, &space).unbind(),
@@ -225,21 +231,24 @@ impl NativeVecEnv {
         let obs = obs.as_slice_mut().expect("the observation array is contiguous");
         let final_obs = final_obs.as_slice_mut().expect("the final observation array is contiguous");
         let (n, shard, slots, pool) = (self.space.len(), self.shard, &mut self.slots, &self.pool);
-        let shards = py.detach(|| {
-            pool.install(|| {
+        let one_shard = |k: usize, ((slots, obs), final_obs): ((&mut [Slot], &mut [u8]), &mut [u8])| {
+            let rows = slots.iter_mut().zip(obs.chunks_exact_mut(n)).zip(final_obs.chunks_exact_mut(n));
+            rows.enumerate()
+                .map(|(j, ((slot, obs), final_obs))| f(k * shard + j, Row { slot, obs, final_obs }))
+                .collect::<PyResult<Vec<T>>>()
+        };
+        let shards = py.detach(|| match pool {
+            Some(pool) => pool.install(|| {
                 slots
                     .par_chunks_mut(shard)
                     .zip(obs.par_chunks_mut(shard * n))
                     .zip(final_obs.par_chunks_mut(shard * n))
                     .enumerate()
-                    .map(|(k, ((slots, obs), final_obs))| {
-                        let rows = slots.iter_mut().zip(obs.chunks_exact_mut(n)).zip(final_obs.chunks_exact_mut(n));
-                        rows.enumerate()
-                            .map(|(j, ((slot, obs), final_obs))| f(k * shard + j, Row { slot, obs, final_obs }))
-                            .collect::<PyResult<Vec<T>>>()
-                    })
+                    .map(|(k, shard)| one_shard(k, shard))
                     .collect::<PyResult<Vec<Vec<T>>>>()
-            })
+            }),
+            // One thread: the calling thread steps the envs, sparing a hand-over per step.
+            None => one_shard(0, ((&mut slots[..], &mut obs[..]), &mut final_obs[..])).map(|v| vec![v]),
         })?;
         Ok(shards.into_iter().flatten().collect())
     }
