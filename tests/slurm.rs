@@ -11,33 +11,6 @@ use std::time::Instant;
 
 use common::*;
 
-/// The tiny runs of tests/sweep_cli.rs: two settings, two seeds, 128 frames each.
-const SWEEP: &[&str] = &[
-    "sweep",
-    "--name",
-    "s",
-    "--preset",
-    "multiroom",
-    "--set",
-    "sni_lambda=0,1",
-    "--seeds",
-    "2",
-    "--jobs",
-    "2",
-    "--set",
-    "total_frames=128",
-    "--set",
-    "num_envs=4",
-    "--set",
-    "num_steps=16",
-    "--set",
-    "eval.episodes=4",
-    "--set",
-    "minibatches=4",
-    "--set",
-    "eval.image_every=0",
-];
-
 const SLURM: &[&str] =
     &["--slurm", "--time", "0:10:00", "--cpus-per-task", "1", "--sbatch-line", "#SBATCH --comment=heldout-test"];
 
@@ -86,12 +59,12 @@ fn a_sweep_runs_as_a_slurm_job_array_and_summarises_after() {
     let dir = tmp.path();
     let sweep = dir.join("runs/s");
     // One run finished here first: the array lists only the three others.
-    let commands = heldout_ok(dir, &[SWEEP, &["--print-commands"]].concat());
+    let commands = heldout_ok(dir, &[TINY_SWEEP, &["--print-commands"]].concat());
     let first: Vec<&str> = commands.lines().next().unwrap().split(' ').skip(1).collect();
     heldout_ok(dir, &first);
     assert!(sweep.join("sni_lambda-0_seed-1/result.toml").exists());
 
-    let out = heldout(dir, &[SWEEP, SLURM].concat());
+    let out = heldout(dir, &[TINY_SWEEP, SLURM].concat());
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert_eq!(stdout.trim(), "sbatch runs/s/slurm/array.sbatch", "{stderr}");
@@ -112,7 +85,7 @@ fn a_sweep_runs_as_a_slurm_job_array_and_summarises_after() {
     assert_eq!(task_logs, 3, "one Slurm output file per task");
 
     // The sweep again, without --slurm: it runs nothing and summarises all four runs.
-    let out = heldout(dir, SWEEP);
+    let out = heldout(dir, TINY_SWEEP);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.contains("4 runs, 4 already finished"), "{stderr}");
     assert!(!stderr.contains("sweep: starting"), "{stderr}");
@@ -123,7 +96,7 @@ fn a_sweep_runs_as_a_slurm_job_array_and_summarises_after() {
 
     // A resubmission finds nothing left, writes no array and summarises.
     let before = std::fs::metadata(sweep.join("slurm/array.sbatch")).unwrap().modified().unwrap();
-    let out = heldout(dir, &[SWEEP, SLURM].concat());
+    let out = heldout(dir, &[TINY_SWEEP, SLURM].concat());
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("all 4 runs are finished: no job array to submit"), "{stderr}");

@@ -4,44 +4,16 @@ mod common;
 
 use common::*;
 
-const SWEEP: &[&str] = &[
-    "sweep",
-    "--name",
-    "s",
-    "--preset",
-    "multiroom",
-    "--set",
-    "sni_lambda=0,1",
-    "--seeds",
-    "2",
-    "--jobs",
-    "2",
-    "--set",
-    "total_frames=128",
-    "--set",
-    "num_envs=4",
-    "--set",
-    "num_steps=16",
-    "--set",
-    "eval.episodes=4",
-    "--set",
-    "minibatches=4",
-    "--set",
-    "workers=1",
-    "--set",
-    "eval.image_every=0",
-];
-
 #[test]
 fn two_point_sweep_writes_its_summary_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
-    let commands = heldout_ok(tmp.path(), &[SWEEP, &["--print-commands"]].concat());
+    let commands = heldout_ok(tmp.path(), &[TINY_SWEEP, &["--print-commands"]].concat());
     let lines: Vec<&str> = commands.lines().collect();
     assert_eq!(lines.len(), 4, "{commands}");
     assert!(lines.iter().all(|l| l.contains(" train ") && l.contains("--run-dir runs/s/")));
     assert!(!tmp.path().join("runs/s").exists(), "--print-commands runs nothing");
 
-    let out = heldout_ok(tmp.path(), SWEEP);
+    let out = heldout_ok(tmp.path(), TINY_SWEEP);
     let sweep = tmp.path().join("runs/s");
     for run in ["sni_lambda-0_seed-1", "sni_lambda-0_seed-2", "sni_lambda-1_seed-1", "sni_lambda-1_seed-2"] {
         assert!(sweep.join(run).join("result.toml").exists(), "{run} did not finish");
@@ -65,7 +37,7 @@ fn two_point_sweep_writes_its_summary_and_resumes() {
 
     // Running it again skips the finished runs and leaves their results alone.
     let before = std::fs::metadata(sweep.join("sni_lambda-0_seed-1/result.toml")).unwrap().modified().unwrap();
-    let out = heldout(tmp.path(), SWEEP);
+    let out = heldout(tmp.path(), TINY_SWEEP);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("4 already finished"));
     let after = std::fs::metadata(sweep.join("sni_lambda-0_seed-1/result.toml")).unwrap().modified().unwrap();

@@ -10,6 +10,33 @@ use protobuf::Message;
 use tensorboard_proto::event::Event;
 use tensorboard_proto::plugin_hparams::HParamsPluginData;
 
+/// A tiny sweep: two settings (`sni_lambda` 0 and 1), two seeds, 128 frames a run.
+pub const TINY_SWEEP: &[&str] = &[
+    "sweep",
+    "--name",
+    "s",
+    "--preset",
+    "multiroom",
+    "--set",
+    "sni_lambda=0,1",
+    "--seeds",
+    "2",
+    "--jobs",
+    "2",
+    "--set",
+    "total_frames=128",
+    "--set",
+    "num_envs=4",
+    "--set",
+    "num_steps=16",
+    "--set",
+    "eval.episodes=4",
+    "--set",
+    "minibatches=4",
+    "--set",
+    "eval.image_every=0",
+];
+
 /// Runs the `heldout` binary with `args` in `cwd`.
 pub fn heldout(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heldout")).args(args).current_dir(cwd).output().expect("the heldout binary runs")
