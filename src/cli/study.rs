@@ -53,9 +53,8 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let name = name_of(&args.study)?;
     let mut runs = study.plan(&name, &args.runs_dir);
     let slurm = if args.slurm.slurm {
-        let job = format!("study-{name}");
         runs = args.slurm.runs(&runs);
-        Some(args.slurm.options(&job, args.jobs)?)
+        Some(args.slurm.options(&heldout::study::sweep_name(&name), args.jobs)?)
     } else {
         None
     };
@@ -79,7 +78,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let mut order: Vec<PlannedRun> = runs.iter().filter(|r| !done.contains(&r.name)).cloned().collect();
     order.sort_by_key(|r| r.seed);
     if let Some(options) = &slurm {
-        let sweep_dir = args.runs_dir.join(format!("study-{name}"));
+        let sweep_dir = args.runs_dir.join(heldout::study::sweep_name(&name));
         if crate::cli::slurm::write(&format!("study {name}"), &sweep_dir, &order, runs.len(), options)? {
             return Ok(());
         }

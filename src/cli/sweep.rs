@@ -67,15 +67,17 @@ pub fn run(args: SweepArgs) -> Result<()> {
         }
         return Ok(());
     }
-    if args.slurm.slurm {
-        let options = args.slurm.options(&args.name, args.jobs)?;
+    let slurm = if args.slurm.slurm {
         runs = args.slurm.runs(&runs);
-        check_runs(&runs)?;
-        if crate::cli::slurm::write(&format!("sweep {}", args.name), &sweep_dir, &runs, runs.len(), &options)? {
-            return Ok(());
-        }
+        Some(args.slurm.options(&args.name, args.jobs)?)
     } else {
-        check_runs(&runs)?;
+        None
+    };
+    check_runs(&runs)?;
+    if let Some(options) = &slurm
+        && crate::cli::slurm::write(&format!("sweep {}", args.name), &sweep_dir, &runs, runs.len(), options)?
+    {
+        return Ok(());
     }
     let skipped = runs.iter().filter(|r| r.is_finished()).count();
     eprintln!("sweep {}: {} runs, {} already finished, {} jobs at a time", args.name, runs.len(), skipped, args.jobs);

@@ -102,13 +102,13 @@ impl Study {
             .collect()
     }
 
-    /// Every run of the study, in `runs_dir/study-<name>/`.
+    /// Every run of the study, in `runs_dir/study-<name>/` ([`sweep_name`]).
     pub fn plan(&self, name: &str, runs_dir: &Path) -> Vec<PlannedRun> {
         let mut base_args = vec!["--preset".to_string(), self.preset.to_string()];
         for s in &self.set {
             base_args.extend(["--set".to_string(), s.clone()]);
         }
-        plan(&runs_dir.join(format!("study-{name}")), &self.sweep_axes(), self.seeds, self.first_seed, &base_args)
+        plan(&runs_dir.join(sweep_name(name)), &self.sweep_axes(), self.seeds, self.first_seed, &base_args)
     }
 
     /// Whether two study files describe the same study (seeds may be added to a study).
@@ -160,6 +160,11 @@ pub fn check_results_dir(results_root: &Path, name: &str, study: &Study) -> Resu
         }
     }
     Ok(dir)
+}
+
+/// The name of a study's sweep: its runs' folder in the runs directory and its Slurm job.
+pub fn sweep_name(name: &str) -> String {
+    format!("study-{name}")
 }
 
 #[cfg(test)]
