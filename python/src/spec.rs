@@ -9,8 +9,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::error::to_py;
-
 /// The games, by the names `heldout.make` takes.
 const GAMES: [&str; 2] = ["coinrun", "multiroom"];
 
@@ -33,7 +31,7 @@ pub fn variants(game: &str) -> PyResult<Vec<&'static str>> {
     }
 }
 
-/// A checked request: the env's config and the levels it plays.
+/// A parsed request: the env's config and the levels it plays.
 pub struct Spec {
     /// The env and its options.
     pub config: EnvConfig,
@@ -42,7 +40,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Checks a request. `options_json` is a JSON object of option names and values laid over
+    /// Parses a request. `options_json` is a JSON object of option names and values laid over
     /// the variant's (or the game's default) options; `split` is `"train"` for the levels
     /// `[start_level, start_level + num_levels)` (`num_levels = 0`: every level) or `"test"` for
     /// the held-out levels of that training set (every level after it).
@@ -54,9 +52,10 @@ impl Spec {
         num_levels: u64,
         split: &str,
     ) -> PyResult<Spec> {
-        let config = env_config(game, variant, options_json)?;
-        config.build().map_err(to_py)?;
-        Ok(Spec { config, levels: level_set(start_level, num_levels, split)? })
+        Ok(Spec {
+            config: env_config(game, variant, options_json)?,
+            levels: level_set(start_level, num_levels, split)?,
+        })
     }
 }
 
