@@ -35,10 +35,17 @@ enum Reply {
     Restored,
 }
 
+/// Where a shard's envs step.
+enum Runner {
+    /// On a thread of their own, commanded over channels.
+    Thread { commands: Sender<Command>, replies: Receiver<Result<Reply, EnvError>>, thread: Option<JoinHandle<()>> },
+    /// On the caller's thread (a pool of one worker: a thread would only add the hand-over),
+    /// with the reply to the last command.
+    Inline { venv: Box<VecEnv<AnyEnv>>, reply: Option<Result<Reply, EnvError>> },
+}
+
 struct Worker {
-    commands: Sender<Command>,
-    replies: Receiver<Result<Reply, EnvError>>,
-    thread: Option<JoinHandle<()>>,
+    runner: Runner,
     slots: usize,
     /// The buffer the shard's observations travel in, between steps.
     spare: Vec<u8>,
@@ -60,7 +67,7 @@ pub struct WorkerPool {
 
 impl WorkerPool {
     /// Builds `num_envs` envs from `env`, playing levels of `levels` drawn from `sampler_seed`,
-    /// over `workers` threads (at most one per env).
+    /// over `workers` threads (at most one per env; one worker steps on the caller's thread).
     pub fn new(env: &EnvConfig, levels: LevelSet, sampler_seed: u64, num_envs: usize, workers: usize) -> Result<Self> {
         let workers = workers.clamp(1, num_envs.max(1));
         let mut shards = Vec::with_capacity(workers);
@@ -73,7 +80,11 @@ impl WorkerPool {
         }
         let space = shards[0].observation_space().clone();
         let num_actions = shards[0].num_actions();
-        let handles = shards.into_iter().enumerate().map(|(w, venv)| Worker::spawn(venv, w)).collect::<Result<_>>()?;
+        let handles = if shards.len() == 1 {
+            shards.into_iter().map(Worker::inline).collect()
+        } else {
+            shards.into_iter().enumerate().map(|(w, venv)| Worker::spawn(venv, w)).collect::<Result<_>>()?
+        };
         let mut pool = Self {
             workers: handles,
             obs: vec![0; num_envs * space.len()],
@@ -149,12 +160,12 @@ impl WorkerPool {
     }
 
     /// The state of every env slot, in slot order (for checkpoints).
-    pub fn snapshot(&self) -> Result<Vec<SlotSnapshot>> {
+    pub fn snapshot(&mut self) -> Result<Vec<SlotSnapshot>> {
         let mut all = Vec::with_capacity(self.num_envs());
-        for w in &self.workers {
+        for w in &mut self.workers {
             w.send(Command::Snapshot)?;
         }
-        for w in &self.workers {
+        for w in &mut self.workers {
             let Reply::Snapshot(s) = w.receive()? else { unreachable!("a snapshot gets a snapshot reply") };
             all.extend(s);
         }
@@ -171,11 +182,11 @@ impl WorkerPool {
             ));
         }
         let mut start = 0;
-        for w in &self.workers {
+        for w in &mut self.workers {
             w.send(Command::Restore(snapshots[start..start + w.slots].to_vec()))?;
             start += w.slots;
         }
-        for w in &self.workers {
+        for w in &mut self.workers {
             w.receive()?;
         }
         self.gather_initial_obs()
@@ -219,28 +230,50 @@ impl Worker {
             .name(format!("rollout-worker-{index}"))
             .spawn(move || {
                 for command in command_rx {
-                    let reply = match command {
-                        Command::Observe => Ok(Reply::Observed((venv.obs().to_vec(), venv.objects()))),
-                        Command::Step(actions, buffer) => step(&mut venv, &actions, buffer),
-                        Command::Snapshot => Ok(Reply::Snapshot(venv.snapshot())),
-                        Command::Restore(s) => venv.restore(&s).map(|()| Reply::Restored),
-                    };
-                    if reply_tx.send(reply).is_err() {
+                    if reply_tx.send(execute(&mut venv, command)).is_err() {
                         break;
                     }
                 }
             })
             .context("spawning a rollout worker")?;
-        Ok(Self { commands, replies, thread: Some(thread), slots, spare: Vec::new() })
+        Ok(Self { runner: Runner::Thread { commands, replies, thread: Some(thread) }, slots, spare: Vec::new() })
     }
 
-    fn send(&self, command: Command) -> Result<()> {
-        self.commands.send(command).map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))
+    fn inline(venv: VecEnv<AnyEnv>) -> Self {
+        let slots = venv.len();
+        Self { runner: Runner::Inline { venv: Box::new(venv), reply: None }, slots, spare: Vec::new() }
     }
 
-    fn receive(&self) -> Result<Reply> {
-        let reply = self.replies.recv().map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))?;
+    fn send(&mut self, command: Command) -> Result<()> {
+        match &mut self.runner {
+            Runner::Thread { commands, .. } => {
+                commands.send(command).map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))
+            }
+            Runner::Inline { venv, reply } => {
+                *reply = Some(execute(venv, command));
+                Ok(())
+            }
+        }
+    }
+
+    fn receive(&mut self) -> Result<Reply> {
+        let reply = match &mut self.runner {
+            Runner::Thread { replies, .. } => {
+                replies.recv().map_err(|_| anyhow!("a rollout worker stopped unexpectedly"))?
+            }
+            Runner::Inline { reply, .. } => reply.take().expect("a command before each reply"),
+        };
         Ok(reply?)
+    }
+}
+
+/// Carries out one command on a shard.
+fn execute(venv: &mut VecEnv<AnyEnv>, command: Command) -> Result<Reply, EnvError> {
+    match command {
+        Command::Observe => Ok(Reply::Observed((venv.obs().to_vec(), venv.objects()))),
+        Command::Step(actions, buffer) => step(venv, &actions, buffer),
+        Command::Snapshot => Ok(Reply::Snapshot(venv.snapshot())),
+        Command::Restore(s) => venv.restore(&s).map(|()| Reply::Restored),
     }
 }
 
@@ -255,11 +288,13 @@ fn step(venv: &mut VecEnv<AnyEnv>, actions: &[usize], mut buffer: Vec<u8>) -> Re
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing the command channel ends the worker's loop.
-        let (closed, _) = unbounded();
-        self.commands = closed;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Runner::Thread { commands, thread, .. } = &mut self.runner {
+            // Closing the command channel ends the worker's loop.
+            let (closed, _) = unbounded();
+            *commands = closed;
+            if let Some(t) = thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A run's seed fixes every level, action and (on the CPU backend) weight, whatever the number
-//! of rollout workers.
+//! of rollout workers (one worker steps the envs on the caller's thread, more on threads of their own).
 
 use heldout::collect::collect;
 use heldout::config::{Preset, RunConfig};

@@ -15,9 +15,10 @@ pub struct BenchArgs {
     /// Updates to time (after one warm-up update).
     #[arg(long, default_value_t = 5)]
     pub updates: usize,
-    /// Rollout worker threads (0 = one per core).
-    #[arg(long, default_value_t = 0)]
-    pub workers: usize,
+    /// Rollout worker threads (0 = one per core; 1 steps the envs on the loop's thread) [default:
+    /// the preset's]
+    #[arg(long)]
+    pub workers: Option<usize>,
     /// Any config field, as for `heldout train`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -27,7 +28,8 @@ pub struct BenchArgs {
 /// and prints frames per second with the split between env stepping, inference and learning.
 pub fn run(args: BenchArgs) -> Result<()> {
     anyhow::ensure!(args.updates > 0, "--updates must be at least 1");
-    let mut overrides = vec![format!("workers={}", args.workers), "eval.interval=0".to_string()];
+    let mut overrides = vec!["eval.interval=0".to_string()];
+    overrides.extend(args.workers.map(|w| format!("workers={w}")));
     overrides.extend(args.set.iter().cloned());
     let config = RunConfig::resolve(args.preset, None, &overrides)?;
     let dir = tempfile::tempdir()?;

@@ -38,7 +38,9 @@ impl V {
 }
 
 /// `out[r] = bias[plan.bias[r]] + sum_t weights[t.weight] * input[t.row]` for every output row
-/// (`bias = None`: no bias). `out` is overwritten.
+/// (`bias = None`: no bias), each sum in the order of the row's terms. `out` is overwritten.
+/// Rows that read the same inputs ([`Plan::shared_inputs`]) go four at a time, sharing each
+/// load of an input row.
 #[inline(always)]
 pub(crate) fn apply<const FMA: bool>(
     plan: &Plan,
@@ -50,40 +52,97 @@ pub(crate) fn apply<const FMA: bool>(
 ) {
     debug_assert_eq!(input.len(), plan.inputs * lanes);
     debug_assert_eq!(out.len(), plan.rows() * lanes);
-    for (r, out_row) in out.chunks_exact_mut(lanes).enumerate() {
-        let b = bias.map_or(0.0, |bias| bias[plan.bias[r] as usize]);
-        let terms = plan.row(r);
-        let at = |t: &Term, start: usize| V::load(&input[t.row as usize * lanes + start..]);
-        let mut start = 0;
-        // Four vectors at a time: four independent chains of multiply-adds.
-        while start + 4 * LANES <= lanes {
-            let mut acc = [V::splat(b); 4];
-            for t in terms {
-                let w = V::splat(weights[t.weight as usize]);
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a = a.madd::<FMA>(w, at(t, start + k * LANES));
+    let bias_of = |r: usize| bias.map_or(0.0, |bias| bias[plan.bias[r] as usize]);
+    for group in &plan.shared_inputs {
+        let mut quads = group.chunks_exact(4);
+        for quad in &mut quads {
+            let rows = [quad[0] as usize, quad[1] as usize, quad[2] as usize, quad[3] as usize];
+            let terms = rows.map(|r| plan.row(r));
+            let b = rows.map(bias_of);
+            let mut start = 0;
+            // Two vectors of four rows: eight independent chains of multiply-adds, two loads
+            // of the input and four weights per term.
+            while start + 2 * LANES <= lanes {
+                let mut acc = b.map(|b| [V::splat(b); 2]);
+                for k in 0..terms[0].len() {
+                    let x = &input[terms[0][k].row as usize * lanes + start..];
+                    let x = [V::load(x), V::load(&x[LANES..])];
+                    for (acc, terms) in acc.iter_mut().zip(&terms) {
+                        let w = V::splat(weights[terms[k].weight as usize]);
+                        acc[0] = acc[0].madd::<FMA>(w, x[0]);
+                        acc[1] = acc[1].madd::<FMA>(w, x[1]);
+                    }
                 }
+                for (&r, acc) in rows.iter().zip(&acc) {
+                    out[r * lanes + start..][..LANES].copy_from_slice(&acc[0].0);
+                    out[r * lanes + start + LANES..][..LANES].copy_from_slice(&acc[1].0);
+                }
+                start += 2 * LANES;
             }
-            for (k, a) in acc.iter().enumerate() {
-                out_row[start + k * LANES..][..LANES].copy_from_slice(&a.0);
+            if start + LANES <= lanes {
+                let mut acc = b.map(V::splat);
+                for k in 0..terms[0].len() {
+                    let x = V::load(&input[terms[0][k].row as usize * lanes + start..]);
+                    for (acc, terms) in acc.iter_mut().zip(&terms) {
+                        *acc = acc.madd::<FMA>(V::splat(weights[terms[k].weight as usize]), x);
+                    }
+                }
+                for (&r, acc) in rows.iter().zip(&acc) {
+                    out[r * lanes + start..][..LANES].copy_from_slice(&acc.0);
+                }
+                start += LANES;
             }
-            start += 4 * LANES;
+            for (&r, terms) in rows.iter().zip(&terms) {
+                apply_lanes::<FMA>(terms, weights, bias_of(r), input, &mut out[r * lanes..][..lanes], start, lanes);
+            }
         }
-        while start + LANES <= lanes {
-            let mut acc = V::splat(b);
-            for t in terms {
-                acc = acc.madd::<FMA>(V::splat(weights[t.weight as usize]), at(t, start));
-            }
-            out_row[start..][..LANES].copy_from_slice(&acc.0);
-            start += LANES;
+        for &r in quads.remainder() {
+            let r = r as usize;
+            apply_lanes::<FMA>(plan.row(r), weights, bias_of(r), input, &mut out[r * lanes..][..lanes], 0, lanes);
         }
-        for lane in start..lanes {
-            let mut acc = b;
-            for t in terms {
-                acc = madd::<FMA>(weights[t.weight as usize], input[t.row as usize * lanes + lane], acc);
+    }
+}
+
+/// One output row of [`apply`] from lane `start` on.
+#[inline(always)]
+fn apply_lanes<const FMA: bool>(
+    terms: &[Term],
+    weights: &[f32],
+    b: f32,
+    input: &[f32],
+    out_row: &mut [f32],
+    mut start: usize,
+    lanes: usize,
+) {
+    let at = |t: &Term, start: usize| V::load(&input[t.row as usize * lanes + start..]);
+    // Four vectors at a time: four independent chains of multiply-adds.
+    while start + 4 * LANES <= lanes {
+        let mut acc = [V::splat(b); 4];
+        for t in terms {
+            let w = V::splat(weights[t.weight as usize]);
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a = a.madd::<FMA>(w, at(t, start + k * LANES));
             }
-            out_row[lane] = acc;
         }
+        for (k, a) in acc.iter().enumerate() {
+            out_row[start + k * LANES..][..LANES].copy_from_slice(&a.0);
+        }
+        start += 4 * LANES;
+    }
+    while start + LANES <= lanes {
+        let mut acc = V::splat(b);
+        for t in terms {
+            acc = acc.madd::<FMA>(V::splat(weights[t.weight as usize]), at(t, start));
+        }
+        out_row[start..][..LANES].copy_from_slice(&acc.0);
+        start += LANES;
+    }
+    for lane in start..lanes {
+        let mut acc = b;
+        for t in terms {
+            acc = madd::<FMA>(weights[t.weight as usize], input[t.row as usize * lanes + lane], acc);
+        }
+        out_row[lane] = acc;
     }
 }
 
@@ -111,6 +170,12 @@ pub(crate) fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
 /// `sum_j a[j]` with [`LANES`] partial sums added in a fixed order.
 #[inline(always)]
 pub(crate) fn sum(a: &[f32]) -> f32 {
+    fold(partial_sum(a))
+}
+
+/// The lane-wise partial sums of `a[j]`: lane `j % 16` holds the sum over `j`, in order.
+#[inline(always)]
+fn partial_sum(a: &[f32]) -> V {
     let mut acc = [0.0f32; LANES];
     let mut chunks = a.chunks_exact(LANES);
     for c in &mut chunks {
@@ -121,7 +186,7 @@ pub(crate) fn sum(a: &[f32]) -> f32 {
     for (j, v) in chunks.remainder().iter().enumerate() {
         acc[j] += v;
     }
-    fold(V(acc))
+    V(acc)
 }
 
 /// The partial sums added pairwise.
@@ -139,8 +204,9 @@ fn fold(V(mut acc): V) -> f32 {
 
 /// The parameter gradients of a layer applied by `plan` to `input`, given its output gradient
 /// `grad`: `d_weights[t.weight] += grad[r] . input[t.row]`, `d_bias[plan.bias[r]] += sum grad[r]`.
-/// Four terms of a row at a time share each load of `grad[r]`; every dot product keeps the
-/// lane order of [`dot`].
+/// Rows that share their weights ([`Plan::shared_weights`], a convolution's pixels) add into
+/// the same sixteen lane-wise partial sums, folded once per weight; four terms of a row at a
+/// time share each load of `grad[r]`.
 #[inline(always)]
 pub(crate) fn weight_grads<const FMA: bool>(
     plan: &Plan,
@@ -151,37 +217,67 @@ pub(crate) fn weight_grads<const FMA: bool>(
     lanes: usize,
 ) {
     let full = lanes / LANES * LANES;
-    for (r, g) in grad.chunks_exact(lanes).enumerate() {
-        let row = |t: &Term| &input[t.row as usize * lanes..][..lanes];
-        let mut quads = plan.row(r).chunks_exact(4);
-        for quad in &mut quads {
-            let x = [row(&quad[0]), row(&quad[1]), row(&quad[2]), row(&quad[3])];
-            // Four named accumulators (an array of them would live on the stack).
+    let grad_row = |r: usize| &grad[r * lanes..][..lanes];
+    let input_row = |t: &Term| &input[t.row as usize * lanes..][..lanes];
+    for run in &plan.shared_weights {
+        let terms = plan.row(run.start).len();
+        let mut first = 0;
+        while first + 4 <= terms {
+            // Four named accumulators (an array of them would live on the stack); the lanes
+            // past the last full vector add into `tail`, apart, so that these stay in registers.
             let (mut a0, mut a1, mut a2, mut a3) = (V::splat(0.0), V::splat(0.0), V::splat(0.0), V::splat(0.0));
-            for c in (0..full).step_by(LANES) {
-                let gv = V::load(&g[c..]);
-                a0 = a0.madd::<FMA>(gv, V::load(&x[0][c..]));
-                a1 = a1.madd::<FMA>(gv, V::load(&x[1][c..]));
-                a2 = a2.madd::<FMA>(gv, V::load(&x[2][c..]));
-                a3 = a3.madd::<FMA>(gv, V::load(&x[3][c..]));
-            }
-            let mut acc = [a0, a1, a2, a3];
-            for (t, (a, x)) in quad.iter().zip(acc.iter_mut().zip(&x)) {
-                for j in full..lanes {
-                    a.0[j - full] = madd::<FMA>(g[j], x[j], a.0[j - full]);
+            let mut tail = [V::splat(0.0); 4];
+            for r in run.clone() {
+                let (g, quad) = (grad_row(r), &plan.row(r)[first..first + 4]);
+                let x = [input_row(&quad[0]), input_row(&quad[1]), input_row(&quad[2]), input_row(&quad[3])];
+                for c in (0..full).step_by(LANES) {
+                    let gv = V::load(&g[c..]);
+                    a0 = a0.madd::<FMA>(gv, V::load(&x[0][c..]));
+                    a1 = a1.madd::<FMA>(gv, V::load(&x[1][c..]));
+                    a2 = a2.madd::<FMA>(gv, V::load(&x[2][c..]));
+                    a3 = a3.madd::<FMA>(gv, V::load(&x[3][c..]));
                 }
-                d_weights[t.weight as usize] += fold(*a);
+                if full < lanes {
+                    for (t, x) in tail.iter_mut().zip(&x) {
+                        for j in full..lanes {
+                            t.0[j - full] = madd::<FMA>(g[j], x[j], t.0[j - full]);
+                        }
+                    }
+                }
             }
+            let quad = &plan.row(run.start)[first..first + 4];
+            for ((t, a), tail) in quad.iter().zip([a0, a1, a2, a3]).zip(tail) {
+                d_weights[t.weight as usize] += fold(add(a, tail));
+            }
+            first += 4;
         }
-        for t in quads.remainder() {
-            d_weights[t.weight as usize] += dot::<FMA>(g, row(t));
+        for k in first..terms {
+            let mut acc = V::splat(0.0);
+            for r in run.clone() {
+                acc = add(acc, partial_dot::<FMA>(grad_row(r), input_row(&plan.row(r)[k])));
+            }
+            d_weights[plan.row(run.start)[k].weight as usize] += fold(acc);
         }
     }
     if let Some(d_bias) = d_bias {
-        for (r, g) in grad.chunks_exact(lanes).enumerate() {
-            d_bias[plan.bias[r] as usize] += sum(g);
-        }
+        add_bias_grads(plan, grad, d_bias, lanes);
     }
+}
+
+/// `d_bias[plan.bias[r]] += sum grad[r]`, the rows of a [`Plan::shared_weights`] run in one sum.
+#[inline(always)]
+pub(crate) fn add_bias_grads(plan: &Plan, grad: &[f32], d_bias: &mut [f32], lanes: usize) {
+    for run in &plan.shared_weights {
+        let acc = run.clone().fold(V::splat(0.0), |acc, r| add(acc, partial_sum(&grad[r * lanes..][..lanes])));
+        d_bias[plan.bias[run.start] as usize] += fold(acc);
+    }
+}
+
+/// Lane-wise `a + b`.
+#[inline(always)]
+fn add(V(mut a): V, V(b): V) -> V {
+    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    V(a)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 // Cephes' coefficients as published (more digits than an f32 holds).
 #![allow(clippy::excessive_precision)]
 
-use super::isa::madd;
+use super::isa::{Isa, madd, multiversion};
 
 /// `e^x`; saturates to `e^-87.3` below and to `e^88.7` above.
 #[inline(always)]
@@ -73,8 +73,11 @@ pub(crate) fn tanh<const FMA: bool>(x: f32) -> f32 {
 pub(crate) fn sin_cos_turns<const FMA: bool>(u: f32) -> (f32, f32) {
     // u = (q + f) / 4 with q whole and f in [-1/2, 1/2]: the angle is q quarter turns plus
     // phi = f pi / 2 in [-pi/4, pi/4], where Cephes' polynomials hold.
-    let q = (4.0 * u).round();
-    let phi = (4.0 * u - q) * std::f32::consts::FRAC_PI_2;
+    // `round` (half away from zero) written with `trunc`, which vector units have.
+    let quarters = 4.0 * u;
+    let whole = quarters.trunc();
+    let q = if (quarters - whole).abs() >= 0.5 { whole + 1.0f32.copysign(quarters) } else { whole };
+    let phi = (quarters - q) * std::f32::consts::FRAC_PI_2;
     let z = phi * phi;
     let s = madd::<FMA>(madd::<FMA>(madd::<FMA>(-1.951_529_6e-4, z, 8.332_161e-3), z, -1.666_665_5e-1) * z, phi, phi);
     let c = madd::<FMA>(
@@ -82,31 +85,53 @@ pub(crate) fn sin_cos_turns<const FMA: bool>(u: f32) -> (f32, f32) {
         z,
         1.0 - 0.5 * z,
     );
-    match (q as i32) & 3 {
-        0 => (s, c),
-        1 => (c, -s),
-        2 => (-s, -c),
-        _ => (-c, s),
-    }
+    // Quadrant q & 3: (s, c), (c, -s), (-s, -c), (-c, s), as selects rather than branches.
+    let quadrant = q as i32;
+    let (s, c) = if quadrant & 1 == 0 { (s, c) } else { (c, -s) };
+    if quadrant & 2 == 0 { (s, c) } else { (-s, -c) }
 }
 
 /// Standard normal samples by Box-Muller: two uniforms (`1 - u1` in (0, 1], `u2` in [0, 1))
 /// drawn from `rng` per pair of samples, `sqrt(-2 ln u1)` times the cosine and the sine of
-/// `2 pi u2`.
+/// `2 pi u2`. The transform runs on the best vector instructions of this CPU, always without
+/// fused multiply-adds, so the samples are the same bits on every machine.
 pub(crate) fn standard_normals<R: rand::Rng + ?Sized>(rng: &mut R, n: usize) -> Vec<f32> {
     use rand::RngExt;
-    let uniforms: Vec<[f32; 2]> =
-        (0..n.div_ceil(2)).map(|_| [(1.0 - rng.random::<f64>()) as f32, rng.random::<f64>() as f32]).collect();
-    let mut out = vec![0.0f32; 2 * uniforms.len()];
-    for (pair, [u1, u2]) in out.chunks_exact_mut(2).zip(uniforms) {
-        let r = (-2.0 * ln::<false>(u1.max(f32::MIN_POSITIVE))).sqrt();
-        let (s, c) = sin_cos_turns::<false>(u2);
-        pair[0] = r * c;
-        pair[1] = r * s;
+    let pairs = n.div_ceil(2);
+    let (mut u1, mut u2) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
+    for _ in 0..pairs {
+        u1.push((1.0 - rng.random::<f64>()) as f32);
+        u2.push(rng.random::<f64>() as f32);
     }
+    let mut out = vec![0.0f32; 2 * pairs];
+    box_muller(Isa::detected(), &u1, &u2, &mut out);
     out.truncate(n);
     out
 }
+
+multiversion!(FMA =>
+/// [`standard_normals`]' transform of the uniforms `u1`, `u2` into `out` (`[cos, sin]` pairs).
+/// `FMA` is not used: every path rounds as the portable one.
+fn box_muller(u1: &[f32], u2: &[f32], out: &mut [f32]) {
+    // Sixteen pairs at a time in lane arrays, so that the arithmetic runs on vectors; the
+    // interleaving store comes after.
+    for ((out, u1), u2) in out.chunks_mut(32).zip(u1.chunks(16)).zip(u2.chunks(16)) {
+        let (mut a, mut b) = ([1.0f32; 16], [0.0f32; 16]);
+        a[..u1.len()].copy_from_slice(u1);
+        b[..u2.len()].copy_from_slice(u2);
+        let (mut cos, mut sin) = ([0.0f32; 16], [0.0f32; 16]);
+        for j in 0..16 {
+            let r = (-2.0 * ln::<false>(a[j].max(f32::MIN_POSITIVE))).sqrt();
+            let (s, c) = sin_cos_turns::<false>(b[j]);
+            cos[j] = r * c;
+            sin[j] = r * s;
+        }
+        for (j, pair) in out.chunks_exact_mut(2).enumerate() {
+            pair[0] = cos[j];
+            pair[1] = sin[j];
+        }
+    }
+});
 
 /// `1 / (1 + e^-x)`.
 #[inline(always)]
@@ -174,5 +199,20 @@ mod tests {
         assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01 && (kurt - 3.0).abs() < 0.05, "{mean} {var} {kurt}");
         let within_one = z.iter().filter(|v| v.abs() < 1.0).count() as f64 / n;
         assert!((within_one - 0.6827).abs() < 0.005, "{within_one}");
+    }
+
+    #[test]
+    fn box_muller_gives_the_same_bits_on_every_instruction_set() {
+        let u1: Vec<f32> = (1..=4099).map(|i| i as f32 / 4099.0).collect();
+        let u2: Vec<f32> = (0..4099).map(|i| (i * 7 % 4099) as f32 / 4099.0).collect();
+        let transform = |isa: Isa| {
+            let mut out = vec![0.0f32; 2 * u1.len()];
+            box_muller(isa, &u1, &u2, &mut out);
+            out.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
+        };
+        let portable = transform(Isa::Portable);
+        for isa in [Isa::Avx2, Isa::Avx512].into_iter().filter(|isa| isa.is_supported()) {
+            assert!(transform(isa) == portable, "{isa} differs from the portable path");
+        }
     }
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use self::adam::{Adam, adam_step, clip_global_norm};
 use self::loss::{PolicyTerms, Targets, policy_terms, value_terms};
-use self::net::{EncoderPass, HeadGrads, HeadPass, Net, NoiseDraws, encode, encode_grad, head, head_grad};
+use self::net::{EncoderPass, HeadGrads, HeadPass, Net, NoiseDraws, encode, encode_grad, head, head_grad, latent_grad};
 use self::params::{Layout, Running, Shapes};
 use crate::config::AgentConfig;
 use crate::nn::actor_critic::Latent;
@@ -400,28 +400,37 @@ impl Fused {
         sums.value =
             value_terms(isa, &critic_pass.values, &targets, value_clip, ppo.vf_coef as f32, &mut d_critic.values, n);
 
-        // 4. Backward through the heads, then the encoder pass(es).
+        // 4. Backward through the heads, the latent layer, then the encoder pass(es). Passes
+        // on the same features (the noisy head on the shared noise-free encoder pass) add
+        // their latent gradients and go through the latent layer and the encoder once.
         let mut grads = vec![0.0f32; self.layout().len];
-        let back = |pass: &HeadPass, d: &HeadGrads, features: &EncoderPass, grads: &mut Vec<f32>| {
-            head_grad(isa, &self.net, &self.params, features.features(), pass, d, grads, lanes)
+        let d_latent_off = head_off
+            .as_ref()
+            .zip(d_off.as_ref())
+            .map(|(p, d)| head_grad(isa, &self.net, &self.params, p, d, &mut grads, lanes));
+        let d_latent_on = head_on
+            .as_ref()
+            .zip(d_on.as_ref())
+            .map(|(p, d)| head_grad(isa, &self.net, &self.params, p, d, &mut grads, lanes));
+        let back = |encoder: &EncoderPass, d_latent: &[f32], grads: &mut Vec<f32>| {
+            let d_features = latent_grad(isa, &self.net, &self.params, encoder.features(), d_latent, grads, lanes);
+            encode_grad(isa, &self.net, &self.params, &x, encoder, d_features, grads, lanes);
         };
-        let mut d_features_off = match (&head_off, &d_off, &enc_off) {
-            (Some(p), Some(d), Some(e)) => Some(back(p, d, e, &mut grads)),
-            _ => None,
+        let d_latent_off = match (d_latent_off, d_latent_on) {
+            (Some(mut off), Some(on)) if shared => {
+                off.iter_mut().zip(&on).for_each(|(a, b)| *a += b);
+                Some(off)
+            }
+            (None, Some(on)) if shared => Some(on),
+            (off, on) => {
+                if let (Some(e), Some(d)) = (&enc_on, on) {
+                    back(e, &d, &mut grads);
+                }
+                off
+            }
         };
-        let d_features_on = match (&head_on, &d_on, features_on) {
-            (Some(p), Some(d), Some(e)) => Some(back(p, d, e, &mut grads)),
-            _ => None,
-        };
-        if shared {
-            let on = d_features_on.expect("the noisy head ran");
-            let off = d_features_off.get_or_insert_with(|| vec![0.0; on.len()]);
-            off.iter_mut().zip(&on).for_each(|(a, b)| *a += b);
-        } else if let (Some(e), Some(d)) = (&enc_on, d_features_on) {
-            encode_grad(isa, &self.net, &self.params, &x, e, d, &mut grads, lanes);
-        }
-        if let (Some(e), Some(d)) = (&enc_off, d_features_off) {
-            encode_grad(isa, &self.net, &self.params, &x, e, d, &mut grads, lanes);
+        if let (Some(e), Some(d)) = (&enc_off, d_latent_off) {
+            back(e, &d, &mut grads);
         }
         BlockSums { sums, grads }
     }

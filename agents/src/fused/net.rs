@@ -6,7 +6,7 @@
 //! what its backward function needs.
 
 use super::isa::{madd, multiversion};
-use super::kernels::{apply, dot, sum, weight_grads};
+use super::kernels::{add_bias_grads, apply, dot, sum, weight_grads};
 use super::math;
 use super::params::{Layout, Running, Shapes};
 use super::plan::Plan;
@@ -262,18 +262,25 @@ fn max_pool_grad(
             for xo in 0..ow {
                 let o = ((c * oh + y) * ow + xo) * lanes;
                 let at = |dy: usize, dx: usize| ((c * h + 2 * y + dy) * w + 2 * xo + dx) * lanes;
-                let [t0, t1, t2, t3] = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+                let [t0, t2] = [at(0, 0), at(1, 0)];
+                let row = |t: usize| &x[t..][..lanes];
+                let [x0, x1, x2] = [row(t0), row(t0 + lanes), row(t2)];
+                // The window's rows, each `lanes` long: (0, 0) and (0, 1) side by side, then
+                // (1, 0) and (1, 1).
+                let (top, bottom) = d[t0..t2 + 2 * lanes].split_at_mut(t2 - t0);
+                let (d0, d1) = top[..2 * lanes].split_at_mut(lanes);
+                let (d2, d3) = bottom.split_at_mut(lanes);
+                let (m, g) = (&pooled[o..][..lanes], &grad[o..][..lanes]);
                 for j in 0..lanes {
-                    let (m, g) = (pooled[o + j], grad[o + j]);
                     // Branch-free "first tap equal to the maximum" (the windows do not overlap).
-                    let hit0 = x[t0 + j] == m;
-                    let hit1 = !hit0 && x[t1 + j] == m;
-                    let hit2 = !hit0 && !hit1 && x[t2 + j] == m;
+                    let hit0 = x0[j] == m[j];
+                    let hit1 = !hit0 && x1[j] == m[j];
+                    let hit2 = !hit0 && !hit1 && x2[j] == m[j];
                     let hit3 = !hit0 && !hit1 && !hit2;
-                    d[t0 + j] = if hit0 { g } else { 0.0 };
-                    d[t1 + j] = if hit1 { g } else { 0.0 };
-                    d[t2 + j] = if hit2 { g } else { 0.0 };
-                    d[t3 + j] = if hit3 { g } else { 0.0 };
+                    d0[j] = if hit0 { g[j] } else { 0.0 };
+                    d1[j] = if hit1 { g[j] } else { 0.0 };
+                    d2[j] = if hit2 { g[j] } else { 0.0 };
+                    d3[j] = if hit3 { g[j] } else { 0.0 };
                 }
             }
         }
@@ -380,9 +387,11 @@ pub(crate) fn head(net: &Net, params: &[f32], features: &[f32], lanes: usize, no
         Some(shift) => {
             let (mu, rho) = latent.split_at(hidden * lanes);
             let mut z = mu.to_vec();
-            let mut sigma = vec![0.0f32; hidden * lanes];
-            let mut kl_terms = vec![0.0f32; hidden * lanes];
-            for i in 0..hidden * lanes {
+            let n = hidden * lanes;
+            let mut sigma = vec![0.0f32; n];
+            let mut kl_terms = vec![0.0f32; n];
+            let (mu, rho) = (&mu[..n], &rho[..n]);
+            for i in 0..n {
                 let r = rho[i] - shift;
                 let s = math::softplus::<FMA>(r);
                 let log_s = if r < LOG_SIGMA_LINEAR_BELOW { r } else { math::ln::<FMA>(s.max(1e-30)) };
@@ -421,18 +430,19 @@ pub(crate) fn head(net: &Net, params: &[f32], features: &[f32], lanes: usize, no
 });
 
 multiversion!(FMA =>
-/// The head's backward pass: adds its parameter gradients to `grads` and returns the gradient
-/// with respect to `features`.
-pub(crate) fn head_grad(net: &Net, params: &[f32], features: &[f32], pass: &HeadPass, d: &HeadGrads, grads: &mut [f32], lanes: usize) -> Vec<f32> {
+/// The head's backward pass down to the latent layer's output: adds the heads' parameter
+/// gradients to `grads` and returns the gradient with respect to the latent layer's output
+/// (`[latent_out, lanes]`), which [`latent_grad`] takes on.
+pub(crate) fn head_grad(net: &Net, params: &[f32], pass: &HeadPass, d: &HeadGrads, grads: &mut [f32], lanes: usize) -> Vec<f32> {
     let l = &net.layout;
     let hidden = net.shapes.hidden;
     weight_grads::<FMA>(&net.policy.forward, &d.logits, &pass.act, &mut grads[l.policy_weight.clone()], None, lanes);
-    add_bias_grads(&net.policy.forward, &d.logits, grads, &l.policy_bias, lanes);
+    add_bias_grads(&net.policy.forward, &d.logits, &mut grads[l.policy_bias.clone()], lanes);
     let mut d_act = vec![0.0f32; hidden * lanes];
     apply::<FMA>(&net.policy.backward, &params[l.policy_weight.clone()], None, &d.logits, &mut d_act, lanes);
     if !d.values.is_empty() {
         weight_grads::<FMA>(&net.value.forward, &d.values, &pass.act, &mut grads[l.value_weight.clone()], None, lanes);
-        add_bias_grads(&net.value.forward, &d.values, grads, &l.value_bias, lanes);
+        add_bias_grads(&net.value.forward, &d.values, &mut grads[l.value_bias.clone()], lanes);
         let w = &params[l.value_weight.clone()];
         for (u, row) in d_act.chunks_exact_mut(lanes).enumerate() {
             row.iter_mut().zip(&d.values).for_each(|(a, &g)| *a = madd::<FMA>(w[u], g, *a));
@@ -446,44 +456,45 @@ pub(crate) fn head_grad(net: &Net, params: &[f32], features: &[f32], pass: &Head
     if !pass.noise.mask.is_empty() {
         d_act.iter_mut().zip(&pass.noise.mask).for_each(|(g, m)| *g *= m);
     }
-    let d_latent = match net.bottleneck {
+    match net.bottleneck {
         None => d_act,
         Some(shift) => {
             let (mu, rho) = pass.latent.split_at(hidden * lanes);
             let mut dl = vec![0.0f32; 2 * hidden * lanes];
             let (d_mu, d_rho) = dl.split_at_mut(hidden * lanes);
             let c = d.kl;
-            for i in 0..hidden * lanes {
+            // Every slice `n` long, so that the loop runs on vectors without bounds checks.
+            let n = hidden * lanes;
+            let (mu, rho, sigma, d_act) = (&mu[..n], &rho[..n], &pass.sigma[..n], &d_act[..n]);
+            let noisy = !pass.noise.eps.is_empty();
+            let eps = if noisy { &pass.noise.eps[..n] } else { sigma };
+            for i in 0..n {
                 let dz = d_act[i];
-                let s = pass.sigma[i];
+                let s = sigma[i];
                 let r = rho[i] - shift;
                 // kl = (mu^2 + s^2 - 1) / 2 - ln s, z = mu (+ s * eps).
                 d_mu[i] = madd::<FMA>(c, mu[i], dz);
-                let mut d_s = c * s;
-                if !pass.noise.eps.is_empty() {
-                    d_s = madd::<FMA>(dz, pass.noise.eps[i], d_s);
-                }
+                let d_s = if noisy { madd::<FMA>(dz, eps[i], c * s) } else { c * s };
                 let sig = math::sigmoid::<FMA>(r);
                 d_rho[i] = if r < LOG_SIGMA_LINEAR_BELOW { madd::<FMA>(d_s, sig, -c) } else { sig * (d_s - c / s.max(1e-30)) };
             }
             dl
         }
-    };
-    weight_grads::<FMA>(&net.latent.forward, &d_latent, features, &mut grads[l.latent_weight.clone()], None, lanes);
-    add_bias_grads(&net.latent.forward, &d_latent, grads, &l.latent_bias, lanes);
-    let mut d_features = vec![0.0f32; net.shapes.features * lanes];
-    apply::<FMA>(&net.latent.backward, &params[l.latent_weight.clone()], None, &d_latent, &mut d_features, lanes);
-    d_features
+    }
 });
 
-/// Adds the bias gradients of a layer (the sums of its output-gradient rows) into `grads`.
-#[inline(always)]
-fn add_bias_grads(plan: &Plan, grad: &[f32], grads: &mut [f32], bias: &std::ops::Range<usize>, lanes: usize) {
-    let d_bias = &mut grads[bias.clone()];
-    for (r, g) in grad.chunks_exact(lanes).enumerate() {
-        d_bias[plan.bias[r] as usize] += sum(g);
-    }
-}
+multiversion!(FMA =>
+/// The latent layer's backward pass from the gradient `d_latent` of its output on `features`:
+/// adds its parameter gradients to `grads` and returns the gradient with respect to `features`.
+/// Two head passes over the same features go through it once, with their gradients added.
+pub(crate) fn latent_grad(net: &Net, params: &[f32], features: &[f32], d_latent: &[f32], grads: &mut [f32], lanes: usize) -> Vec<f32> {
+    let l = &net.layout;
+    weight_grads::<FMA>(&net.latent.forward, d_latent, features, &mut grads[l.latent_weight.clone()], None, lanes);
+    add_bias_grads(&net.latent.forward, d_latent, &mut grads[l.latent_bias.clone()], lanes);
+    let mut d_features = vec![0.0f32; net.shapes.features * lanes];
+    apply::<FMA>(&net.latent.backward, &params[l.latent_weight.clone()], None, d_latent, &mut d_features, lanes);
+    d_features
+});
 
 multiversion!(FMA =>
 /// The encoder's backward pass from the feature gradient `d_features`: adds its parameter
@@ -504,7 +515,7 @@ pub(crate) fn encode_grad(net: &Net, params: &[f32], x: &[f32], pass: &EncoderPa
         let input = if stage == 0 { x } else { pass.stage_output(stage - 1) };
         let conv = &net.convs[stage];
         weight_grads::<FMA>(&conv.forward, &d, input, &mut grads[l.conv_weight[stage].clone()], None, lanes);
-        add_bias_grads(&conv.forward, &d, grads, &l.conv_bias[stage], lanes);
+        add_bias_grads(&conv.forward, &d, &mut grads[l.conv_bias[stage].clone()], lanes);
         if stage > 0 {
             let mut d_in = vec![0.0f32; conv.forward.inputs * lanes];
             apply::<FMA>(&conv.backward, &params[l.conv_weight[stage].clone()], None, &d, &mut d_in, lanes);

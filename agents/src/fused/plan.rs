@@ -2,6 +2,9 @@
 //! over its terms. Convolutions and dense layers are both such lists (built once per network),
 //! and their input gradients are the transposed lists, so one kernel runs all of them.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 /// One term of an output row: `weights[weight] * input[row]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Term {
@@ -16,6 +19,14 @@ pub(crate) struct Term {
 pub(crate) struct Plan {
     starts: Vec<usize>,
     terms: Vec<Term>,
+    /// Runs of consecutive rows whose terms use the same weights in the same order, with the
+    /// same bias (a convolution's pixels of one output channel): their gradients add up in
+    /// the same accumulators.
+    pub shared_weights: Vec<Range<usize>>,
+    /// Groups of rows whose terms read the same input rows in the same order (a convolution's
+    /// output channels at one pixel, a dense layer's outputs), in order of their first row:
+    /// their outputs are computed together from each load of an input row.
+    pub shared_inputs: Vec<Vec<u32>>,
     /// Bias index of each output row.
     pub bias: Vec<u32>,
     /// Number of input rows.
@@ -24,6 +35,25 @@ pub(crate) struct Plan {
 
 impl Plan {
     fn from_rows(rows: Vec<Vec<Term>>, bias: Vec<u32>, inputs: usize) -> Plan {
+        let same_weights =
+            |a: &[Term], b: &[Term]| a.len() == b.len() && a.iter().zip(b).all(|(s, t)| s.weight == t.weight);
+        let mut shared_weights: Vec<Range<usize>> = Vec::new();
+        for r in 0..rows.len() {
+            match shared_weights.last_mut() {
+                Some(run) if bias[run.start] == bias[r] && same_weights(&rows[run.start], &rows[r]) => run.end = r + 1,
+                _ => shared_weights.push(r..r + 1),
+            }
+        }
+        let mut shared_inputs: Vec<Vec<u32>> = Vec::new();
+        let mut group_of: HashMap<Vec<u32>, usize> = HashMap::new();
+        for (r, row) in rows.iter().enumerate() {
+            let reads: Vec<u32> = row.iter().map(|t| t.row).collect();
+            let group = *group_of.entry(reads).or_insert_with(|| {
+                shared_inputs.push(Vec::new());
+                shared_inputs.len() - 1
+            });
+            shared_inputs[group].push(r as u32);
+        }
         let mut starts = Vec::with_capacity(rows.len() + 1);
         starts.push(0);
         let mut terms = Vec::new();
@@ -31,7 +61,7 @@ impl Plan {
             terms.extend(row);
             starts.push(terms.len());
         }
-        Plan { starts, terms, bias, inputs }
+        Plan { starts, terms, shared_weights, shared_inputs, bias, inputs }
     }
 
     /// A valid (unpadded) stride-1 convolution with a square `kernel`, burn's weight layout
@@ -111,6 +141,27 @@ mod tests {
         let centre: Vec<(u32, u32)> = t.row(4).iter().map(|t| (t.weight, t.row)).collect();
         assert_eq!(centre, vec![(3, 0), (2, 1), (1, 2), (0, 3)]);
         assert_eq!(t.row(0), &[Term { weight: 0, row: 0 }]);
+    }
+
+    #[test]
+    fn a_convolutions_pixels_share_their_channels_weights_and_dense_rows_do_not() {
+        // 2 -> 3 channels, 4x4 input: 3x3 pixels per output channel.
+        let p = Plan::conv(2, [4, 4], 3, 2);
+        assert_eq!(p.shared_weights, vec![0..9, 9..18, 18..27]);
+        assert_eq!(Plan::dense(4, 3).shared_weights, vec![0..1, 1..2, 2..3]);
+    }
+
+    #[test]
+    fn a_convolutions_channels_at_one_pixel_share_their_inputs_as_do_dense_rows() {
+        // 2 -> 3 channels, 3x3 input: 2x2 pixels per output channel, rows c * 4 + pixel.
+        let p = Plan::conv(2, [3, 3], 3, 2);
+        assert_eq!(p.shared_inputs, vec![vec![0, 4, 8], vec![1, 5, 9], vec![2, 6, 10], vec![3, 7, 11]]);
+        assert_eq!(Plan::dense(4, 3).shared_inputs, vec![vec![0, 1, 2]]);
+        // The transposed convolution: input (c, y, x) of every channel c is read by the same
+        // output rows; corners by one, the centre by four.
+        let t = p.transpose();
+        assert_eq!(t.shared_inputs.len(), 9);
+        assert!(t.shared_inputs.iter().all(|g| g.len() == 2));
     }
 
     #[test]
