@@ -273,14 +273,17 @@ fn max_pool_grad(
                 let (m, g) = (&pooled[o..][..lanes], &grad[o..][..lanes]);
                 for j in 0..lanes {
                     // Branch-free "first tap equal to the maximum" (the windows do not overlap).
+                    // (`&`, not `&&`: every lane reads every tap, so the loop runs on vectors.)
                     let hit0 = x0[j] == m[j];
-                    let hit1 = !hit0 && x1[j] == m[j];
-                    let hit2 = !hit0 && !hit1 && x2[j] == m[j];
-                    let hit3 = !hit0 && !hit1 && !hit2;
-                    d0[j] = if hit0 { g[j] } else { 0.0 };
-                    d1[j] = if hit1 { g[j] } else { 0.0 };
-                    d2[j] = if hit2 { g[j] } else { 0.0 };
-                    d3[j] = if hit3 { g[j] } else { 0.0 };
+                    let hit1 = !hit0 & (x1[j] == m[j]);
+                    let hit2 = !hit0 & !hit1 & (x2[j] == m[j]);
+                    let hit3 = !hit0 & !hit1 & !hit2;
+                    // The gradient where hit, else +0: its bits masked.
+                    let pass = |hit: bool| f32::from_bits(g[j].to_bits() & 0u32.wrapping_sub(hit as u32));
+                    d0[j] = pass(hit0);
+                    d1[j] = pass(hit1);
+                    d2[j] = pass(hit2);
+                    d3[j] = pass(hit3);
                 }
             }
         }
