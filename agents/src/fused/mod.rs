@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use self::adam::{Adam, adam_step, clip_global_norm};
 use self::loss::{PolicyTerms, Targets, policy_terms, value_terms};
-use self::net::{EncoderPass, HeadGrads, HeadPass, Net, NoiseDraws, encode, encode_grad, head, head_grad, latent_grad};
+use self::net::{
+    EncoderPass, HeadGrads, HeadPass, Net, NoiseDraws, encode, encode_grad, head, head_grad, latent, latent_grad,
+};
 use self::params::{Layout, Running, Shapes};
 use crate::config::AgentConfig;
 use crate::nn::actor_critic::Latent;
@@ -228,7 +230,8 @@ impl Fused {
         // statistics is dropped (only training passes move them).
         let mut running = self.running.clone();
         let encoder = encode(self.isa, &self.net, &self.params, &mut running, &x, lanes, noise);
-        head(self.isa, &self.net, &self.params, encoder.features(), lanes, draws)
+        let latent = latent(self.isa, &self.net, &self.params, encoder.features(), lanes);
+        head(self.isa, &self.net, &self.params, latent, lanes, draws)
     }
 
     /// One minibatch step: the loss of `batch` under `weights`, its gradient
@@ -340,15 +343,20 @@ impl Fused {
             (Some(_), _, _) => Some(encode(isa, &self.net, &self.params, running, &x, lanes, Noise::On)),
         };
         let shared = weights.noisy.is_some() && enc_on.is_none();
-        let features_on = enc_on.as_ref().or(enc_off.as_ref());
-        let head_off =
-            enc_off.as_ref().map(|e| head(isa, &self.net, &self.params, e.features(), lanes, NoiseDraws::default()));
-        let head_on = match (s.draws, features_on) {
-            (Some(draws), Some(e)) => {
-                Some(head(isa, &self.net, &self.params, e.features(), lanes, draws.rows(s.range.clone())))
-            }
-            _ => None,
+        // The latent layer once per encoder pass: the noisy head on the shared encoder pass
+        // starts from the noise-free pass's latent values.
+        let latent_of = |e: &EncoderPass| latent(isa, &self.net, &self.params, e.features(), lanes);
+        let latent_off = enc_off.as_ref().map(latent_of);
+        let latent_on = match (s.draws, &enc_on) {
+            (None, _) => None,
+            (Some(_), Some(e)) => Some(latent_of(e)),
+            (Some(_), None) => latent_off.clone(),
         };
+        let head_off = latent_off.map(|l| head(isa, &self.net, &self.params, l, lanes, NoiseDraws::default()));
+        let head_on = s
+            .draws
+            .zip(latent_on)
+            .map(|(draws, l)| head(isa, &self.net, &self.params, l, lanes, draws.rows(s.range.clone())));
 
         // 2. Each pass's policy terms with its weight, and their gradients.
         let actions = self.net.shapes.actions;

@@ -376,45 +376,57 @@ fn normalize_grad<const FMA: bool>(
     d
 }
 
+/// The latent layer's output on some features and what depends on it alone: shared by the
+/// noise-free and noisy head passes over the same features.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LatentPass {
+    /// The latent layer's output: `[hidden]` rows, or `[2 * hidden]` (mu, rho) for the bottleneck.
+    latent: Vec<f32>,
+    /// The bottleneck's sigma rows (empty without a bottleneck).
+    sigma: Vec<f32>,
+    /// `[lanes]` bottleneck KLs (empty without a bottleneck).
+    kl: Vec<f32>,
+}
+
 multiversion!(FMA =>
-/// The head's forward pass on `features`; `noise` holds the draws of a noisy pass (empty
-/// vectors for a noise-free one).
-pub(crate) fn head(net: &Net, params: &[f32], features: &[f32], lanes: usize, noise: NoiseDraws) -> HeadPass {
+/// The latent layer on `features`, with the bottleneck's sigma and KL.
+pub(crate) fn latent(net: &Net, params: &[f32], features: &[f32], lanes: usize) -> LatentPass {
     let l = &net.layout;
     let hidden = net.shapes.hidden;
     let mut latent = vec![0.0f32; net.shapes.latent_out * lanes];
     apply::<FMA>(&net.latent.forward, &params[l.latent_weight.clone()], Some(&params[l.latent_bias.clone()]), features, &mut latent, lanes);
-    let mut pass = HeadPass::default();
-    let mut h = match net.bottleneck {
-        None => latent.clone(),
-        Some(shift) => {
-            let (mu, rho) = latent.split_at(hidden * lanes);
-            let mut z = mu.to_vec();
-            let n = hidden * lanes;
-            let mut sigma = vec![0.0f32; n];
-            let mut kl_terms = vec![0.0f32; n];
-            let (mu, rho) = (&mu[..n], &rho[..n]);
-            for i in 0..n {
-                let r = rho[i] - shift;
-                let s = math::softplus::<FMA>(r);
-                let log_s = if r < LOG_SIGMA_LINEAR_BELOW { r } else { math::ln::<FMA>(s.max(1e-30)) };
-                sigma[i] = s;
-                kl_terms[i] = (madd::<FMA>(mu[i], mu[i], s * s) - 1.0) * 0.5 - log_s;
-            }
-            if !noise.eps.is_empty() {
-                for i in 0..hidden * lanes {
-                    z[i] = madd::<FMA>(sigma[i], noise.eps[i], mu[i]);
-                }
-            }
-            let mut kl = vec![0.0f32; lanes];
-            for row in kl_terms.chunks_exact(lanes) {
-                kl.iter_mut().zip(row).for_each(|(k, t)| *k += t);
-            }
-            pass.sigma = sigma;
-            pass.kl = kl;
-            z
+    let Some(shift) = net.bottleneck else { return LatentPass { latent, ..LatentPass::default() } };
+    let n = hidden * lanes;
+    let (mu, rho) = latent.split_at(n);
+    let mut sigma = vec![0.0f32; n];
+    let mut kl_terms = vec![0.0f32; n];
+    for i in 0..n {
+        let r = rho[i] - shift;
+        let s = math::softplus::<FMA>(r);
+        let log_s = if r < LOG_SIGMA_LINEAR_BELOW { r } else { math::ln::<FMA>(s.max(1e-30)) };
+        sigma[i] = s;
+        kl_terms[i] = (madd::<FMA>(mu[i], mu[i], s * s) - 1.0) * 0.5 - log_s;
+    }
+    let mut kl = vec![0.0f32; lanes];
+    for row in kl_terms.chunks_exact(lanes) {
+        kl.iter_mut().zip(row).for_each(|(k, t)| *k += t);
+    }
+    LatentPass { latent, sigma, kl }
+});
+
+multiversion!(FMA =>
+/// The head's forward pass from the latent layer's pass; `noise` holds the draws of a noisy
+/// pass (empty vectors for a noise-free one).
+pub(crate) fn head(net: &Net, params: &[f32], latent: LatentPass, lanes: usize, noise: NoiseDraws) -> HeadPass {
+    let l = &net.layout;
+    let n = net.shapes.hidden * lanes;
+    let mut h = latent.latent[..n].to_vec();
+    if net.bottleneck.is_some() && !noise.eps.is_empty() {
+        let (mu, sigma, eps) = (&latent.latent[..n], &latent.sigma[..n], &noise.eps[..n]);
+        for i in 0..n {
+            h[i] = madd::<FMA>(sigma[i], eps[i], mu[i]);
         }
-    };
+    }
     if !noise.mask.is_empty() {
         h.iter_mut().zip(&noise.mask).for_each(|(v, m)| *v *= m);
     }
@@ -422,14 +434,11 @@ pub(crate) fn head(net: &Net, params: &[f32], features: &[f32], lanes: usize, no
         Activation::Tanh => h.iter_mut().for_each(|v| *v = math::tanh::<FMA>(*v)),
         Activation::Relu => h.iter_mut().for_each(|v| *v = v.max(0.0)),
     }
-    pass.logits = vec![0.0f32; net.shapes.actions * lanes];
-    apply::<FMA>(&net.policy.forward, &params[l.policy_weight.clone()], Some(&params[l.policy_bias.clone()]), &h, &mut pass.logits, lanes);
-    pass.values = vec![0.0f32; lanes];
-    apply::<FMA>(&net.value.forward, &params[l.value_weight.clone()], Some(&params[l.value_bias.clone()]), &h, &mut pass.values, lanes);
-    pass.latent = latent;
-    pass.act = h;
-    pass.noise = noise;
-    pass
+    let mut logits = vec![0.0f32; net.shapes.actions * lanes];
+    apply::<FMA>(&net.policy.forward, &params[l.policy_weight.clone()], Some(&params[l.policy_bias.clone()]), &h, &mut logits, lanes);
+    let mut values = vec![0.0f32; lanes];
+    apply::<FMA>(&net.value.forward, &params[l.value_weight.clone()], Some(&params[l.value_bias.clone()]), &h, &mut values, lanes);
+    HeadPass { latent: latent.latent, sigma: latent.sigma, noise, act: h, logits, values, kl: latent.kl }
 });
 
 multiversion!(FMA =>
