@@ -277,7 +277,13 @@ impl Agent {
         );
 
         // 2. Epochs of shuffled minibatches, from a snapshot to roll back to.
-        let snapshot = Snapshot { model: self.model.valid(), optim: self.optim.clone(), fused: self.fused.clone() };
+        // The fused learner holds the weights it trains and writes them into the model only
+        // after the last minibatch, so its snapshot leaves the model out.
+        let snapshot = Snapshot {
+            model: self.fused.is_none().then(|| self.model.valid()),
+            optim: self.optim.clone(),
+            fused: self.fused.clone(),
+        };
         let weights = PassWeights::new(&self.config, &self.model);
         let mut rng = StdRng::seed_from_u64(heldout_seeds::update(self.seed, self.updates));
         let mut order: Vec<usize> = (0..rollout.len()).collect();
@@ -352,7 +358,9 @@ impl Agent {
 
     /// Restores the snapshot taken before the update and passes on what failed.
     fn roll_back(&mut self, snapshot: Snapshot, error: AgentError) -> AgentError {
-        self.model = snapshot.model.train();
+        if let Some(model) = snapshot.model {
+            self.model = model.train();
+        }
         self.optim = snapshot.optim;
         self.fused = snapshot.fused;
         error
@@ -361,7 +369,9 @@ impl Agent {
 
 /// The learner's state before an update, to roll back to.
 struct Snapshot {
-    model: ActorCritic,
+    /// The model, when the generic learner trains it (the fused learner changes it only after
+    /// its last step).
+    model: Option<ActorCritic>,
     optim: ModuleOptimizer,
     fused: Option<Fused>,
 }

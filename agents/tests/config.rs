@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{bandit_config, bandit_obs, bandit_rollout, rng, weights};
+use common::{ACTIONS, bandit_config, bandit_obs, bandit_rollout, rng, weights};
 use heldout_agents::nn::{ImpalaConfig, MultiRoomConfig};
 use heldout_agents::{Agent, AgentConfig, AgentError, BottleneckConfig, EncoderConfig, ObsFormat};
 
@@ -126,4 +126,34 @@ fn a_non_finite_loss_rolls_the_whole_update_back() {
     assert_eq!(agent.updates_done(), 1);
     rollout.rewards[63] = 0.0;
     agent.update(&rollout, 0.0).unwrap();
+}
+
+#[test]
+fn a_non_finite_loss_rolls_the_fused_learners_update_back() {
+    // The MultiRoom conv net trains with the fused learner, which holds the weights and Adam's
+    // state itself and writes the weights into the model after its last step.
+    let mut config = AgentConfig::multiroom();
+    config.ppo.normalize_advantages = false;
+    config.ppo.minibatches = 8;
+    let obs = ObsFormat::grid(7, 7, 3);
+    let mut agent = Agent::new(&config, obs, ACTIONS, 0).unwrap();
+    let mut twin = Agent::new(&config, obs, ACTIONS, 0).unwrap();
+    assert!(agent.fused_isa().is_some(), "the fused learner trains this network");
+    let (mut rollout, _) = bandit_rollout(&agent, 8, 8, &mut rng(2));
+    agent.update(&rollout, 0.0).unwrap();
+    twin.update(&rollout, 0.0).unwrap();
+    let before = weights(&agent);
+    rollout.rewards[63] = f32::NAN;
+    match agent.update(&rollout, 0.0) {
+        Err(AgentError::NonFinite { what: "loss", epoch, minibatch }) => {
+            assert!(epoch > 0 || minibatch > 0, "some steps were applied before the failure");
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+    assert_eq!(weights(&agent), before, "the model is as before the failed update");
+    // The next update goes on from the restored weights and Adam state, as the twin's does.
+    rollout.rewards[63] = 0.0;
+    agent.update(&rollout, 0.0).unwrap();
+    twin.update(&rollout, 0.0).unwrap();
+    assert!(weights(&agent) == weights(&twin), "the failed update left a trace");
 }

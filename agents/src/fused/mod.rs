@@ -26,6 +26,7 @@ mod tests;
 pub use isa::Isa;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
@@ -64,7 +65,8 @@ const KERNEL: usize = 2;
 /// Adam's moments.
 #[derive(Debug, Clone)]
 pub(crate) struct Fused {
-    net: Net,
+    /// Shared by clones (the roll-back snapshot of every update): it never changes.
+    net: Arc<Net>,
     isa: Isa,
     /// The trained tensors in the net's layout.
     pub(crate) params: Vec<f32>,
@@ -124,7 +126,7 @@ impl Fused {
         let net = Net::new(obs, shapes, bottleneck, config.regularizers.dropout, config.hidden.activation);
         let (params, running) = params::import(model, &net.layout);
         let adam = Adam::new(net.layout.len);
-        Some(Fused { net, isa: Isa::chosen(), params, running, adam })
+        Some(Fused { net: Arc::new(net), isa: Isa::chosen(), params, running, adam })
     }
 
     /// The instruction set its kernels run with.
