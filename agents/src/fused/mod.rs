@@ -232,7 +232,7 @@ impl Fused {
         // statistics is dropped (only training passes move them).
         let mut running = self.running.clone();
         let encoder = encode(self.isa, &self.net, &self.params, &mut running, &x, lanes, noise);
-        let latent = latent(self.isa, &self.net, &self.params, encoder.features(), lanes);
+        let latent = latent(self.isa, &self.net, &self.params, encoder.features(), lanes, noise == Noise::On);
         head(self.isa, &self.net, &self.params, latent, lanes, draws)
     }
 
@@ -347,7 +347,7 @@ impl Fused {
         let shared = weights.noisy.is_some() && enc_on.is_none();
         // The latent layer once per encoder pass: the noisy head on the shared encoder pass
         // starts from the noise-free pass's latent values.
-        let latent_of = |e: &EncoderPass| latent(isa, &self.net, &self.params, e.features(), lanes);
+        let latent_of = |e: &EncoderPass| latent(isa, &self.net, &self.params, e.features(), lanes, true);
         let latent_off = enc_off.as_ref().map(latent_of);
         let latent_on = match (s.draws, &enc_on) {
             (None, _) => None,

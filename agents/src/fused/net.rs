@@ -389,13 +389,14 @@ pub(crate) struct LatentPass {
 }
 
 multiversion!(FMA =>
-/// The latent layer on `features`, with the bottleneck's sigma and KL.
-pub(crate) fn latent(net: &Net, params: &[f32], features: &[f32], lanes: usize) -> LatentPass {
+/// The latent layer on `features`, with the bottleneck's sigma and KL when `noise_stats` (a
+/// training pass, or a noisy one, needs them; noise-free inference reads only mu).
+pub(crate) fn latent(net: &Net, params: &[f32], features: &[f32], lanes: usize, noise_stats: bool) -> LatentPass {
     let l = &net.layout;
     let hidden = net.shapes.hidden;
     let mut latent = vec![0.0f32; net.shapes.latent_out * lanes];
     apply::<FMA>(&net.latent.forward, &params[l.latent_weight.clone()], Some(&params[l.latent_bias.clone()]), features, &mut latent, lanes);
-    let Some(shift) = net.bottleneck else { return LatentPass { latent, ..LatentPass::default() } };
+    let Some(shift) = net.bottleneck.filter(|_| noise_stats) else { return LatentPass { latent, ..LatentPass::default() } };
     let n = hidden * lanes;
     let (mu, rho) = latent.split_at(n);
     let mut sigma = vec![0.0f32; n];
