@@ -1,7 +1,8 @@
 //! A study's plots: held-out success and the generalization gap against the number of training
 //! levels (one line per arm, as Cobbe et al. 2019 draw them), held-out success against SNI's
-//! lambda, and held-out success over frames. Every point is an IQM over seeds with its 95%
-//! stratified bootstrap interval.
+//! lambda, and held-out success over frames; with random-label levels, right decisions against
+//! training levels and over frames. Every point is an IQM over seeds with its 95% stratified
+//! bootstrap interval.
 
 use std::path::{Path, PathBuf};
 
@@ -122,8 +123,8 @@ pub fn draw(dir: &Path, name: &str, summary: &[SummaryRow], rows: &[RunRow]) -> 
     }
     for levels in level_counts {
         let path = dir.join(format!("curves-levels-{levels}.png"));
-        let curves = curves(dir, rows, levels as u64)?;
-        if curves.is_empty() {
+        let success = curves(dir, rows, levels as u64, CurveColumn::TestSuccess)?;
+        if success.is_empty() {
             continue;
         }
         let title = format!("{name}: held-out success over training, {levels} levels");
@@ -134,9 +135,25 @@ pub fn draw(dir: &Path, name: &str, summary: &[SummaryRow], rows: &[RunRow]) -> 
             "held-out success (IQM over seeds, 95% CI)",
             XScale::Linear,
             (0.0, 1.05),
-            &curves,
+            &success,
         )?;
         written.push(path);
+        if !with_decisions.is_empty() {
+            let mut decision_curves = curves(dir, rows, levels as u64, CurveColumn::TrainDecision)?;
+            decision_curves.extend(curves(dir, rows, levels as u64, CurveColumn::TestDecision)?);
+            let path = dir.join(format!("decisions-levels-{levels}.png"));
+            let title = format!("{name}: right decisions over training, {levels} levels");
+            chart(
+                &path,
+                &title,
+                "frames",
+                "right decisions (IQM over seeds, 95% CI)",
+                XScale::Linear,
+                (0.0, 1.05),
+                &decision_curves,
+            )?;
+            written.push(path);
+        }
     }
     Ok(written)
 }
@@ -171,20 +188,49 @@ fn lines(
     out
 }
 
-/// Held-out success over frames per arm at `levels` training levels: at each evaluation, the
-/// IQM over the arm's seeds of their `eval.csv` values.
-fn curves(dir: &Path, rows: &[RunRow], levels: u64) -> Result<Vec<Line>> {
+/// The `eval.csv` column a curve follows.
+#[derive(Clone, Copy)]
+enum CurveColumn {
+    TestSuccess,
+    TrainDecision,
+    TestDecision,
+}
+
+impl CurveColumn {
+    /// Its header in `eval.csv`.
+    fn header(self) -> &'static str {
+        match self {
+            CurveColumn::TestSuccess => "test_success",
+            CurveColumn::TrainDecision => "train_decision",
+            CurveColumn::TestDecision => "test_decision",
+        }
+    }
+
+    /// What a series' label adds to the arm's name.
+    fn suffix(self) -> &'static str {
+        match self {
+            CurveColumn::TestSuccess => "",
+            CurveColumn::TrainDecision => " (training)",
+            CurveColumn::TestDecision => " (held-out)",
+        }
+    }
+}
+
+/// `column` over frames per arm at `levels` training levels: at each evaluation, the IQM over
+/// the arm's seeds of their `eval.csv` values.
+fn curves(dir: &Path, rows: &[RunRow], levels: u64, column: CurveColumn) -> Result<Vec<Line>> {
     let mut per_arm: Vec<(String, Vec<Curve>)> = Vec::new();
     for row in rows.iter().filter(|r| r.train_levels == levels) {
         let path = dir.join(CURVES_DIR).join(format!("{}.csv", row.run));
         if !path.exists() {
             continue;
         }
-        let curve = read_curve(&path)?;
-        let label = match row.sni_lambda {
+        let curve = read_curve(&path, column.header())?;
+        let arm = match row.sni_lambda {
             Some(l) if row.arm.ends_with("-sni") && l != 0.5 => format!("{} (lambda {l})", row.arm),
             _ => row.arm.clone(),
         };
+        let label = format!("{arm}{}", column.suffix());
         match per_arm.iter_mut().find(|(a, _)| *a == label) {
             Some((_, curves)) => curves.push(curve),
             None => per_arm.push((label, vec![curve])),
@@ -205,17 +251,17 @@ fn curves(dir: &Path, rows: &[RunRow], levels: u64) -> Result<Vec<Line>> {
     Ok(out)
 }
 
-/// `(frames, held-out success)` at each evaluation of a run.
+/// `(frames, value)` at each evaluation of a run.
 type Curve = Vec<(f64, f64)>;
 
-/// The [`Curve`] in a run's `eval.csv`.
-fn read_curve(path: &Path) -> Result<Curve> {
+/// The [`Curve`] of the column `value` in a run's `eval.csv`.
+fn read_curve(path: &Path, value: &str) -> Result<Curve> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
     let column = |name: &str| {
         header.iter().position(|h| *h == name).with_context(|| format!("{} has no {name} column", path.display()))
     };
-    let (frames, test) = (column("frames")?, column("test_success")?);
+    let (frames, values) = (column("frames")?, column(value)?);
     text.lines()
         .skip(1)
         .map(|line| {
@@ -226,7 +272,7 @@ fn read_curve(path: &Path) -> Result<Curve> {
                     .and_then(|c| c.parse().ok())
                     .with_context(|| format!("{}: bad row {line:?}", path.display()))
             };
-            Ok((cell(frames)?, cell(test)?))
+            Ok((cell(frames)?, cell(values)?))
         })
         .collect()
 }
@@ -310,6 +356,64 @@ fn chart(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::study::results::summarize;
+
+    /// A finished run of a random-label study: its final row in `runs.csv` and its `eval.csv`
+    /// (two evaluations) in `dir/curves/`, training decisions `train` and held-out ones 0.5.
+    fn random_label_run(dir: &Path, arm: &str, levels: u64, seed: u64, train: f64) -> RunRow {
+        let run = format!("{arm}-{levels}-{seed}");
+        let csv = format!(
+            "frames,wall_seconds,train_return,test_return,train_success,test_success,train_decision,test_decision\n\
+             0,0,0,0,0.1,0.1,0.5,0.5\n100,1,0,0,0.2,0.1,{train},0.5\n"
+        );
+        std::fs::write(dir.join(CURVES_DIR).join(format!("{run}.csv")), csv).unwrap();
+        RunRow {
+            run,
+            arm: arm.into(),
+            train_levels: levels,
+            sni_lambda: None,
+            seed,
+            frames: 100,
+            train_success: 0.2,
+            test_success: 0.1,
+            train_return: 0.0,
+            test_return: 0.0,
+            train_decision: train,
+            test_decision: 0.5,
+            wall_seconds: 1.0,
+            auroc: f64::NAN,
+        }
+    }
+
+    #[test]
+    fn random_label_studies_plot_decisions_over_levels_and_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(CURVES_DIR)).unwrap();
+        let mut rows = Vec::new();
+        for (levels, train) in [(10, 0.9), (1000, 0.6)] {
+            for seed in 1..=3 {
+                rows.push(random_label_run(dir.path(), "baseline", levels, seed, train));
+                rows.push(random_label_run(dir.path(), "l2", levels, seed, train - 0.1));
+            }
+        }
+        let summary = summarize(&rows).unwrap();
+        let written = draw(dir.path(), "probe", &summary, &rows).unwrap();
+        for plot in ["decisions.png", "decisions-levels-10.png", "decisions-levels-1000.png", "curves-levels-10.png"] {
+            assert!(written.contains(&dir.path().join(plot)), "{plot} not in {written:?}");
+            assert!(image::open(dir.path().join(plot)).unwrap().width() > 100, "{plot}");
+        }
+        // The decision curves follow their own columns, one line per arm and level set.
+        let lines = curves(dir.path(), &rows, 10, CurveColumn::TrainDecision).unwrap();
+        let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["baseline (training)", "l2 (training)"]);
+        let last = |line: &Line| *line.points.last().unwrap();
+        assert_eq!(last(&lines[0]).0, 100.0);
+        assert!((last(&lines[0]).1.point - 0.9).abs() < 1e-12 && (last(&lines[1]).1.point - 0.8).abs() < 1e-12);
+        let held_out = curves(dir.path(), &rows, 10, CurveColumn::TestDecision).unwrap();
+        assert!(held_out.iter().all(|l| l.label.ends_with("(held-out)") && last(l).1.point == 0.5));
+    }
+
     #[test]
     fn tick_labels_are_short() {
         assert_eq!(super::tick(0.30000000000000004), "0.3");
