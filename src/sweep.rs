@@ -138,8 +138,14 @@ pub(crate) fn sanitize(name: &str) -> String {
 }
 
 /// Runs the unfinished runs, up to `jobs` processes at a time, each logging to `train.log` in its
-/// directory. Returns the runs that failed with their error.
-pub fn execute(exe: &Path, runs: &[PlannedRun], jobs: usize) -> Vec<(String, String)> {
+/// directory, and calls `finished` with each run that finishes (from the thread that ran it).
+/// Returns the runs that failed with their error.
+pub fn execute(
+    exe: &Path,
+    runs: &[PlannedRun],
+    jobs: usize,
+    finished: &(dyn Fn(&PlannedRun) + Sync),
+) -> Vec<(String, String)> {
     let queue = crossbeam::queue::SegQueue::new();
     runs.iter().filter(|r| !r.is_finished()).for_each(|r| queue.push(r));
     let failures = std::sync::Mutex::new(Vec::new());
@@ -156,6 +162,7 @@ pub fn execute(exe: &Path, runs: &[PlannedRun], jobs: usize) -> Vec<(String, Str
                             .push((run.name.clone(), format!("{e:#}")));
                     } else {
                         eprintln!("sweep: finished {}", run.name);
+                        finished(run);
                     }
                 }
             });

@@ -108,6 +108,53 @@ fn a_study_runs_summarises_and_picks_up_where_it_stopped() {
 }
 
 #[test]
+fn a_study_killed_part_way_has_recorded_every_run_it_finished() {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("studies")).unwrap();
+    // One short run, then one far too long to finish before the kill.
+    let study = STUDY
+        .replace("SEEDS", "1")
+        .replace(r#"["baseline", "dropout-sni"]"#, r#"["baseline"]"#)
+        .replace("[2, 8]", "[2]")
+        .replace("[128]", "[128, 10000000]");
+    std::fs::write(dir.join("studies/slow.toml"), study).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heldout"))
+        .args(["study", "studies/slow.toml", "--jobs", "1"])
+        .current_dir(dir)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs_csv = dir.join("results/slow/runs.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&runs_csv).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(child.try_wait().unwrap().is_none(), "the study ended before it recorded a run");
+        assert!(Instant::now() < deadline, "no run recorded in two minutes");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The study and its training process, killed as a preempted job would be.
+    let killed = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status().unwrap();
+    assert!(killed.success(), "kill the study's process group");
+    child.wait().unwrap();
+    let runs = std::fs::read_to_string(&runs_csv).unwrap();
+    let finished = "method-baseline_total_frames-128_train_levels-2_seed-1";
+    assert_eq!(runs.lines().count(), 2, "{runs}");
+    assert!(runs.lines().nth(1).unwrap().starts_with(&format!("{finished},baseline,2,")), "{runs}");
+    assert!(dir.join("results/slow/curves").join(format!("{finished}.csv")).exists());
+    // Without its run directories (a fresh checkout), the study still knows the run finished.
+    std::fs::remove_dir_all(dir.join("runs")).unwrap();
+    let plan = heldout(dir, &["study", "studies/slow.toml", "--plan"]);
+    let err = String::from_utf8_lossy(&plan.stderr);
+    assert!(plan.status.success() && err.contains("2 runs, 1 finished, 1 to run"), "{err}");
+}
+
+#[test]
 fn bad_studies_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

@@ -83,7 +83,19 @@ pub fn run(args: StudyArgs) -> Result<()> {
             return Ok(());
         }
     }
-    let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs) };
+    // Each finished run goes into runs.csv (and its curve into curves/) at once, so that a
+    // study stopped part-way has every finished run recorded: its run directory need not
+    // outlive the sitting.
+    let recording = std::sync::Mutex::new(());
+    let record = |_: &PlannedRun| {
+        let _one_at_a_time = recording.lock().expect("no panics while holding the lock");
+        let written = results::collect(&runs, &out_dir)
+            .and_then(|rows| results::write(&out_dir, &name, &study.description, &rows, runs.len()));
+        if let Err(e) = written {
+            eprintln!("study {name}: could not record the finished runs yet: {e:#}");
+        }
+    };
+    let failures = if args.report { Vec::new() } else { execute(&exe, &order, args.jobs, &record) };
 
     if let Some(passes) = args.uncertainty {
         for run in runs.iter().filter(|r| r.is_finished()) {

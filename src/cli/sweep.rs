@@ -81,7 +81,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     }
     let skipped = runs.iter().filter(|r| r.is_finished()).count();
     eprintln!("sweep {}: {} runs, {} already finished, {} jobs at a time", args.name, runs.len(), skipped, args.jobs);
-    let failures = execute(&exe, &runs, args.jobs);
+    let failures = execute(&exe, &runs, args.jobs, &|_| {});
 
     let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
     print!("{}", write_summary(&sweep_dir, &args.name, &keys, &runs)?);
