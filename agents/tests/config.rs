@@ -4,7 +4,7 @@ mod common;
 
 use common::{ACTIONS, bandit_config, bandit_obs, bandit_rollout, rng, weights};
 use heldout_agents::nn::{ImpalaConfig, MultiRoomConfig};
-use heldout_agents::{Agent, AgentConfig, AgentError, BottleneckConfig, EncoderConfig, ObsFormat};
+use heldout_agents::{Agent, AgentConfig, AgentError, BottleneckConfig, EncoderConfig, ObsFormat, Rollout};
 
 /// The field named by an `InvalidConfig` error from `Agent::new`.
 fn invalid_field(config: &AgentConfig, obs: ObsFormat, actions: usize) -> String {
@@ -113,19 +113,26 @@ fn a_non_finite_loss_rolls_the_whole_update_back() {
     let mut agent = Agent::new(&config, bandit_obs(), 3, 0).unwrap();
     let (mut rollout, _) = bandit_rollout(&agent, 8, 8, &mut rng(2));
     agent.update(&rollout, 0.0).unwrap();
-    let before = weights(&agent);
-    // One poisoned sample: the minibatches without it step, the one with it fails.
+    poisoned_update_rolls_back(&mut agent, &mut rollout);
+    agent.update(&rollout, 0.0).unwrap();
+}
+
+/// Poisons one sample of `rollout` (sample 63's reward NaN): the minibatches without it step,
+/// the one with it fails. Asserts the update fails part-way with a non-finite loss and leaves
+/// the model's weights, batch-norm statistics and update count as they were; then heals the
+/// sample.
+fn poisoned_update_rolls_back(agent: &mut Agent, rollout: &mut Rollout) {
+    let (before, updates) = (weights(agent), agent.updates_done());
     rollout.rewards[63] = f32::NAN;
-    match agent.update(&rollout, 0.0) {
+    match agent.update(rollout, 0.0) {
         Err(AgentError::NonFinite { what: "loss", epoch, minibatch }) => {
             assert!(epoch > 0 || minibatch > 0, "some steps were applied before the failure");
         }
         other => panic!("expected NonFinite, got {other:?}"),
     }
-    assert_eq!(weights(&agent), before, "weights and batch-norm statistics restored");
-    assert_eq!(agent.updates_done(), 1);
+    assert_eq!(weights(agent), before, "weights and batch-norm statistics restored");
+    assert_eq!(agent.updates_done(), updates);
     rollout.rewards[63] = 0.0;
-    agent.update(&rollout, 0.0).unwrap();
 }
 
 #[test]
@@ -142,17 +149,8 @@ fn a_non_finite_loss_rolls_the_fused_learners_update_back() {
     let (mut rollout, _) = bandit_rollout(&agent, 8, 8, &mut rng(2));
     agent.update(&rollout, 0.0).unwrap();
     twin.update(&rollout, 0.0).unwrap();
-    let before = weights(&agent);
-    rollout.rewards[63] = f32::NAN;
-    match agent.update(&rollout, 0.0) {
-        Err(AgentError::NonFinite { what: "loss", epoch, minibatch }) => {
-            assert!(epoch > 0 || minibatch > 0, "some steps were applied before the failure");
-        }
-        other => panic!("expected NonFinite, got {other:?}"),
-    }
-    assert_eq!(weights(&agent), before, "the model is as before the failed update");
+    poisoned_update_rolls_back(&mut agent, &mut rollout);
     // The next update goes on from the restored weights and Adam state, as the twin's does.
-    rollout.rewards[63] = 0.0;
     agent.update(&rollout, 0.0).unwrap();
     twin.update(&rollout, 0.0).unwrap();
     assert!(weights(&agent) == weights(&twin), "the failed update left a trace");

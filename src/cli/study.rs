@@ -86,12 +86,15 @@ pub fn run(args: StudyArgs) -> Result<()> {
     // Each finished run goes into runs.csv (and its curve into curves/) at once, so that a
     // study stopped part-way has every finished run recorded: its run directory need not
     // outlive the sitting.
+    let write_results = || -> Result<(Vec<results::RunRow>, Vec<results::SummaryRow>)> {
+        let rows = results::collect(&runs, &out_dir)?;
+        let summary = results::write(&out_dir, &name, &study.description, &rows, runs.len())?;
+        Ok((rows, summary))
+    };
     let recording = std::sync::Mutex::new(());
     let record = |_: &PlannedRun| {
         let _one_at_a_time = recording.lock().expect("no panics while holding the lock");
-        let written = results::collect(&runs, &out_dir)
-            .and_then(|rows| results::write(&out_dir, &name, &study.description, &rows, runs.len()));
-        if let Err(e) = written {
+        if let Err(e) = write_results() {
             eprintln!("study {name}: could not record the finished runs yet: {e:#}");
         }
     };
@@ -103,8 +106,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
                 .with_context(|| format!("the uncertainty of run {}", run.name))?;
         }
     }
-    let rows = results::collect(&runs, &out_dir)?;
-    let summary = results::write(&out_dir, &name, &study.description, &rows, runs.len())?;
+    let (rows, summary) = write_results()?;
     match plots::draw(&out_dir, &name, &summary, &rows) {
         Ok(files) => eprintln!("study {name}: wrote {} plots", files.len()),
         Err(e) => eprintln!("study {name}: no plots: {e:#}"),

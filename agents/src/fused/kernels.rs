@@ -202,8 +202,8 @@ fn fold(V(mut acc): V) -> f32 {
     acc[0]
 }
 
-/// The parameter gradients of a layer applied by `plan` to `input`, given its output gradient
-/// `grad`: `d_weights[t.weight] += grad[r] . input[t.row]`, `d_bias[plan.bias[r]] += sum grad[r]`.
+/// The weight gradients of a layer applied by `plan` to `input`, given its output gradient
+/// `grad`: `d_weights[t.weight] += grad[r] . input[t.row]` ([`add_bias_grads`] adds the bias's).
 /// Rows that share their weights ([`Plan::shared_weights`], a convolution's pixels) add into
 /// the same sixteen lane-wise partial sums, folded once per weight; four terms of a row at a
 /// time share each load of `grad[r]`.
@@ -213,7 +213,6 @@ pub(crate) fn weight_grads<const FMA: bool>(
     grad: &[f32],
     input: &[f32],
     d_weights: &mut [f32],
-    d_bias: Option<&mut [f32]>,
     lanes: usize,
 ) {
     let full = lanes / LANES * LANES;
@@ -259,9 +258,6 @@ pub(crate) fn weight_grads<const FMA: bool>(
             d_weights[plan.row(run.start)[k].weight as usize] += fold(acc);
         }
     }
-    if let Some(d_bias) = d_bias {
-        add_bias_grads(plan, grad, d_bias, lanes);
-    }
 }
 
 /// `d_bias[plan.bias[r]] += sum grad[r]`, the rows of a [`Plan::shared_weights`] run in one sum.
@@ -302,7 +298,8 @@ mod tests {
         }
         let grad: Vec<f32> = (0..3 * lanes).map(|i| ((i * 5) % 11) as f32 * 0.25).collect();
         let (mut dw, mut db) = (vec![0.0; 6], vec![0.0; 3]);
-        weight_grads::<false>(&plan, &grad, &input, &mut dw, Some(&mut db), lanes);
+        weight_grads::<false>(&plan, &grad, &input, &mut dw, lanes);
+        add_bias_grads(&plan, &grad, &mut db, lanes);
         for o in 0..3 {
             let g = &grad[o * lanes..][..lanes];
             assert_eq!(db[o], g.iter().sum::<f32>());
