@@ -49,8 +49,9 @@ pub struct Agent {
     pub(crate) updates: u64,
     pub(crate) model: ActorCritic,
     pub(crate) optim: ModuleOptimizer,
-    /// The fused learner, when it covers the network (it then holds the parameters and Adam's
-    /// state, and copies the parameters into `model` after each update).
+    /// The fused learner, when it covers the network: it then holds the parameters, batch-norm
+    /// statistics and Adam's state; `model` keeps the weights the agent started from (new or
+    /// loaded) and [`Agent::model`] writes the trained ones into a copy.
     pub(crate) fused: Option<Fused>,
 }
 
@@ -138,9 +139,16 @@ impl Agent {
         self.updates
     }
 
-    /// The network (on the training device).
-    pub fn model(&self) -> &ActorCritic {
-        &self.model
+    /// The network with its trained weights (on the training device). The fused learner
+    /// trains its own copy of the weights, written into the burn module here, not after each
+    /// update: writing them makes new leaf tensors for burn's autodiff graph, which only a
+    /// backward pass (none in the fused learner) would release.
+    pub fn model(&self) -> ActorCritic {
+        let mut model = self.model.clone();
+        if let Some(fused) = &self.fused {
+            fused.export(&mut model);
+        }
+        model
     }
 
     /// The instruction set of the fused learner's kernels, or `None` when burn's generic
@@ -277,8 +285,8 @@ impl Agent {
         );
 
         // 2. Epochs of shuffled minibatches, from a snapshot to roll back to.
-        // The fused learner holds the weights it trains and writes them into the model only
-        // after the last minibatch, so its snapshot leaves the model out.
+        // The fused learner holds the weights it trains (the model is not touched), so its
+        // snapshot leaves the model out.
         let snapshot = Snapshot {
             model: self.fused.is_none().then(|| self.model.valid()),
             optim: self.optim.clone(),
@@ -311,9 +319,6 @@ impl Agent {
                     Err(e) => return Err(self.roll_back(snapshot, e)),
                 }
             }
-        }
-        if let Some(fused) = &self.fused {
-            fused.export(&mut self.model);
         }
         self.updates += 1;
         let mean = sums.mean();
@@ -369,8 +374,7 @@ impl Agent {
 
 /// The learner's state before an update, to roll back to.
 struct Snapshot {
-    /// The model, when the generic learner trains it (the fused learner changes it only after
-    /// its last step).
+    /// The model, when the generic learner trains it (the fused learner leaves it alone).
     model: Option<ActorCritic>,
     optim: ModuleOptimizer,
     fused: Option<Fused>,

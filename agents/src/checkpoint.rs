@@ -66,8 +66,7 @@ impl Agent {
     pub fn save(&self, dir: &Path) -> Result<(), AgentError> {
         fs::create_dir_all(dir).map_err(|e| AgentError::checkpoint(dir, format!("cannot create directory: {e}")))?;
         let model_path = dir.join(MODEL_FILE);
-        let model =
-            self.model.clone().into_record().into_bytes().map_err(|e| AgentError::checkpoint(&model_path, e))?;
+        let model = self.model().into_record().into_bytes().map_err(|e| AgentError::checkpoint(&model_path, e))?;
         let optim_path = dir.join(OPTIMIZER_FILE);
         let optim = match &self.fused {
             Some(fused) => fused.optimizer_bytes(),

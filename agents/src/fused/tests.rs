@@ -271,7 +271,7 @@ fn whole_updates_match_the_generic_learner() {
             // Both burn modules now hold the updated weights (the fused learner exported its own).
             let fused = f.fused.as_ref().unwrap();
             let want = super::params::import(&g.model, &fused.net.layout).0;
-            let got = super::params::import(&f.model, &fused.net.layout).0;
+            let got = super::params::import(&f.model(), &fused.net.layout).0;
             assert_eq!(got, fused.params, "{name}: the burn module holds the fused parameters");
             close(&format!("{name} weights after update {round}"), &got, &want, 2e-5, 1e-4);
         }
