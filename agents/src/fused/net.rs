@@ -105,14 +105,13 @@ impl Net {
         let len = self.obs.len();
         let lanes = indices.map_or(bytes.len() / len, <[usize]>::len);
         let (c, plane) = (self.obs.channels, self.obs.height * self.obs.width);
-        let mut x = vec![0.0f32; len * lanes];
-        for lane in 0..lanes {
-            let sample = indices.map_or(lane, |i| i[lane]);
-            let image = &bytes[sample * len..][..len];
-            for (p, px) in image.chunks_exact(c).enumerate() {
-                for (ch, &b) in px.iter().enumerate() {
-                    x[(ch * plane + p) * lanes + lane] = b as f32 * self.obs.scale;
-                }
+        let images: Vec<&[u8]> =
+            (0..lanes).map(|lane| &bytes[indices.map_or(lane, |i| i[lane]) * len..][..len]).collect();
+        // Row by row, so that the writes run along the row (the block's images stay in cache).
+        let mut x = Vec::with_capacity(len * lanes);
+        for ch in 0..c {
+            for p in 0..plane {
+                x.extend(images.iter().map(|image| image[p * c + ch] as f32 * self.obs.scale));
             }
         }
         (x, lanes)
