@@ -20,7 +20,16 @@ pub(crate) fn exp<const FMA: bool>(x: f32) -> f32 {
         p = madd::<FMA>(p, r, c);
     }
     let e = madd::<FMA>(p, r * r, r + 1.0);
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    e * f32::from_bits(((whole_to_i32(n) + 127) as u32) << 23)
+}
+
+/// `x as i32` for a whole `x` with `|x| < 2^22`, by integer arithmetic on the bits of
+/// `x + 1.5 * 2^23` (exact for such `x`): a float-to-integer cast saturates, which compilers
+/// leave to scalar code inside vector loops.
+#[inline(always)]
+fn whole_to_i32(x: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    (x + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits()) as i32
 }
 
 /// `ln x` for positive normal `x`.
@@ -86,7 +95,7 @@ pub(crate) fn sin_cos_turns<const FMA: bool>(u: f32) -> (f32, f32) {
         1.0 - 0.5 * z,
     );
     // Quadrant q & 3: (s, c), (c, -s), (-s, -c), (-c, s), as selects rather than branches.
-    let quadrant = q as i32;
+    let quadrant = whole_to_i32(q);
     let (s, c) = if quadrant & 1 == 0 { (s, c) } else { (c, -s) };
     if quadrant & 2 == 0 { (s, c) } else { (-s, -c) }
 }
@@ -185,6 +194,14 @@ mod tests {
                 assert!(close(ln::<false>(x), (x as f64).ln(), 2e-7), "ln({x})");
             }
         }
+    }
+
+    #[test]
+    fn whole_to_i32_is_the_cast_of_whole_numbers() {
+        for n in (-(1 << 22) + 1..1 << 22).step_by(997).chain(-300..300) {
+            assert_eq!(whole_to_i32(n as f32), n, "{n}");
+        }
+        assert_eq!(whole_to_i32(-0.0), 0);
     }
 
     #[test]
