@@ -53,20 +53,35 @@ multiversion!(FMA =>
 pub(crate) fn policy_terms(logits: &[f32], t: &Targets, clip: f32, weight: f32, ent_coef: f32, d_logits: &mut [f32], lanes: usize, batch: usize) -> PolicyTerms {
     let n = batch as f32;
     // Log-softmax over the action rows.
+    // Index loops: closures handed to iterator adaptors may be left uninlined, outside this
+    // function's instruction set (and its fused multiply-adds would become library calls).
+    let actions = logits.len() / lanes;
     let mut max = vec![f32::NEG_INFINITY; lanes];
-    for row in logits.chunks_exact(lanes) {
-        max.iter_mut().zip(row).for_each(|(m, &z)| *m = m.max(z));
+    for k in 0..actions {
+        for i in 0..lanes {
+            max[i] = max[i].max(logits[k * lanes + i]);
+        }
     }
     let mut total = vec![0.0f32; lanes];
-    for row in logits.chunks_exact(lanes) {
-        total.iter_mut().zip(row).zip(&max).for_each(|((s, &z), &m)| *s += math::exp::<FMA>(z - m));
+    for k in 0..actions {
+        for i in 0..lanes {
+            total[i] += math::exp::<FMA>(logits[k * lanes + i] - max[i]);
+        }
     }
-    let lse: Vec<f32> = max.iter().zip(&total).map(|(&m, &s)| m + math::ln::<FMA>(s)).collect();
-    let log_probs: Vec<f32> = logits.chunks_exact(lanes).flat_map(|row| row.iter().zip(&lse).map(|(&z, &l)| z - l)).collect();
-    let probs: Vec<f32> = log_probs.iter().map(|&lp| math::exp::<FMA>(lp)).collect();
+    let mut lse = vec![0.0f32; lanes];
+    for i in 0..lanes {
+        lse[i] = max[i] + math::ln::<FMA>(total[i]);
+    }
+    let (mut log_probs, mut probs) = (vec![0.0f32; logits.len()], vec![0.0f32; logits.len()]);
     let mut entropy = vec![0.0f32; lanes];
-    for (lp, p) in log_probs.chunks_exact(lanes).zip(probs.chunks_exact(lanes)) {
-        entropy.iter_mut().zip(lp).zip(p).for_each(|((h, &lp), &p)| *h -= p * lp);
+    for k in 0..actions {
+        for i in 0..lanes {
+            let lp = logits[k * lanes + i] - lse[i];
+            let p = math::exp::<FMA>(lp);
+            log_probs[k * lanes + i] = lp;
+            probs[k * lanes + i] = p;
+            entropy[i] -= p * lp;
+        }
     }
     // The clipped surrogate and d surrogate / d log-prob of the taken action.
     let (mut surrogate, mut approx_kl, mut clipped_count) = (vec![0.0f32; lanes], vec![0.0f32; lanes], 0usize);
