@@ -2,7 +2,8 @@
 //!
 //! Every kernel is written once as plain Rust loops over contiguous rows of samples and compiled
 //! three times (the `multiversion!` macro): for AVX-512, for AVX2 with FMA, and for the baseline target
-//! (no fused multiply-add). Reductions keep sixteen partial sums whatever the vector width, so
+//! (no fused multiply-add). One step, the folding of sixteen weights' partial sums at once, is
+//! written with each instruction set's shuffles, to the same bits as the plain loop. Reductions keep sixteen partial sums whatever the vector width, so
 //! the AVX-512 and AVX2 paths give bitwise the same results; the portable path rounds each
 //! product before adding it and so differs from them in the last bits.
 
@@ -79,6 +80,13 @@ impl fmt::Display for Isa {
     }
 }
 
+/// f32 lanes of an AVX-512 register, as the `WIDTH` of a [`multiversion!`] body.
+pub(crate) const WIDTH_AVX512: usize = 16;
+/// f32 lanes of an AVX2 register.
+pub(crate) const WIDTH_AVX2: usize = 8;
+/// The portable path's `WIDTH`: no explicit vector instructions.
+pub(crate) const WIDTH_PORTABLE: usize = 1;
+
 /// `a * b + c`, fused into one rounding where the instruction set has FMA.
 #[inline(always)]
 pub(crate) fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
@@ -87,24 +95,30 @@ pub(crate) fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 /// Defines `fn $name(isa: Isa, args...) -> R` that runs one body compiled for the given
 /// instruction set. The body sees the const generic `$fma: bool` (whether to fuse
-/// multiply-adds); everything it calls on the hot path must be `#[inline(always)]` so that it
-/// is compiled with the caller's target features.
+/// multiply-adds) and, when named (`multiversion!(FMA, WIDTH => ...)`), `$width: usize`, the
+/// f32 lanes of one vector register ([`WIDTH_AVX512`], [`WIDTH_AVX2`] or [`WIDTH_PORTABLE`]),
+/// for the few kernels written with explicit vector instructions. Everything the body calls
+/// on the hot path must be `#[inline(always)]` so that it is compiled with the caller's target
+/// features.
 macro_rules! multiversion {
-    ($fma:ident => $(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),*>)? ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($fma:ident => $($rest:tt)*) => {
+        $crate::fused::isa::multiversion!($fma, _WIDTH => $($rest)*);
+    };
+    ($fma:ident, $width:ident => $(#[$meta:meta])* $vis:vis fn $name:ident $(<$($lt:lifetime),*>)? ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name $(<$($lt),*>)? (isa: $crate::fused::isa::Isa, $($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
-            fn generic<$($($lt,)*)? const $fma: bool>($($arg: $ty),*) $(-> $ret)? $body
+            fn generic<$($($lt,)*)? const $fma: bool, const $width: usize>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx2,fma")]
             #[allow(clippy::too_many_arguments)]
-            unsafe fn avx512 $(<$($lt),*>)? ($($arg: $ty),*) $(-> $ret)? { generic::<true>($($arg),*) }
+            unsafe fn avx512 $(<$($lt),*>)? ($($arg: $ty),*) $(-> $ret)? { generic::<true, { $crate::fused::isa::WIDTH_AVX512 }>($($arg),*) }
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             #[allow(clippy::too_many_arguments)]
-            unsafe fn avx2 $(<$($lt),*>)? ($($arg: $ty),*) $(-> $ret)? { generic::<true>($($arg),*) }
+            unsafe fn avx2 $(<$($lt),*>)? ($($arg: $ty),*) $(-> $ret)? { generic::<true, { $crate::fused::isa::WIDTH_AVX2 }>($($arg),*) }
             match isa {
                 // SAFETY: an `Isa` other than `Portable` reaches a kernel only when
                 // `Isa::is_supported` holds (checked where the learner picks it).
@@ -112,7 +126,7 @@ macro_rules! multiversion {
                 $crate::fused::isa::Isa::Avx512 => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
                 $crate::fused::isa::Isa::Avx2 => unsafe { avx2($($arg),*) },
-                _ => generic::<false>($($arg),*),
+                _ => generic::<false, { $crate::fused::isa::WIDTH_PORTABLE }>($($arg),*),
             }
         }
     };

@@ -441,19 +441,19 @@ pub(crate) fn head(net: &Net, params: &[f32], latent: LatentPass, lanes: usize, 
     HeadPass { latent: latent.latent, sigma: latent.sigma, noise, act: h, logits, values, kl: latent.kl }
 });
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The head's backward pass down to the latent layer's output: adds the heads' parameter
 /// gradients to `grads` and returns the gradient with respect to the latent layer's output
 /// (`[latent_out, lanes]`), which [`latent_grad`] takes on.
 pub(crate) fn head_grad(net: &Net, params: &[f32], pass: &HeadPass, d: &HeadGrads, grads: &mut [f32], lanes: usize) -> Vec<f32> {
     let l = &net.layout;
     let hidden = net.shapes.hidden;
-    weight_grads::<FMA>(&net.policy.forward, &d.logits, &pass.act, &mut grads[l.policy_weight.clone()], lanes);
+    weight_grads::<FMA, WIDTH>(&net.policy.forward, &d.logits, &pass.act, &mut grads[l.policy_weight.clone()], lanes);
     add_bias_grads(&net.policy.forward, &d.logits, &mut grads[l.policy_bias.clone()], lanes);
     let mut d_act = vec![0.0f32; hidden * lanes];
     apply::<FMA>(&net.policy.backward, &params[l.policy_weight.clone()], None, &d.logits, &mut d_act, lanes);
     if !d.values.is_empty() {
-        weight_grads::<FMA>(&net.value.forward, &d.values, &pass.act, &mut grads[l.value_weight.clone()], lanes);
+        weight_grads::<FMA, WIDTH>(&net.value.forward, &d.values, &pass.act, &mut grads[l.value_weight.clone()], lanes);
         add_bias_grads(&net.value.forward, &d.values, &mut grads[l.value_bias.clone()], lanes);
         let w = &params[l.value_weight.clone()];
         for (u, row) in d_act.chunks_exact_mut(lanes).enumerate() {
@@ -495,20 +495,20 @@ pub(crate) fn head_grad(net: &Net, params: &[f32], pass: &HeadPass, d: &HeadGrad
     }
 });
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The latent layer's backward pass from the gradient `d_latent` of its output on `features`:
 /// adds its parameter gradients to `grads` and returns the gradient with respect to `features`.
 /// Two head passes over the same features go through it once, with their gradients added.
 pub(crate) fn latent_grad(net: &Net, params: &[f32], features: &[f32], d_latent: &[f32], grads: &mut [f32], lanes: usize) -> Vec<f32> {
     let l = &net.layout;
-    weight_grads::<FMA>(&net.latent.forward, d_latent, features, &mut grads[l.latent_weight.clone()], lanes);
+    weight_grads::<FMA, WIDTH>(&net.latent.forward, d_latent, features, &mut grads[l.latent_weight.clone()], lanes);
     add_bias_grads(&net.latent.forward, d_latent, &mut grads[l.latent_bias.clone()], lanes);
     let mut d_features = vec![0.0f32; net.shapes.features * lanes];
     apply::<FMA>(&net.latent.backward, &params[l.latent_weight.clone()], None, d_latent, &mut d_features, lanes);
     d_features
 });
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The encoder's backward pass from the feature gradient `d_features`: adds its parameter
 /// gradients to `grads` (the observation needs no gradient).
 pub(crate) fn encode_grad(net: &Net, params: &[f32], x: &[f32], pass: &EncoderPass, d_features: Vec<f32>, grads: &mut [f32], lanes: usize) {
@@ -526,7 +526,7 @@ pub(crate) fn encode_grad(net: &Net, params: &[f32], x: &[f32], pass: &EncoderPa
         d.iter_mut().zip(&pass.relu[stage]).for_each(|(g, &a)| if a <= 0.0 { *g = 0.0 });
         let input = if stage == 0 { x } else { pass.stage_output(stage - 1) };
         let conv = &net.convs[stage];
-        weight_grads::<FMA>(&conv.forward, &d, input, &mut grads[l.conv_weight[stage].clone()], lanes);
+        weight_grads::<FMA, WIDTH>(&conv.forward, &d, input, &mut grads[l.conv_weight[stage].clone()], lanes);
         add_bias_grads(&conv.forward, &d, &mut grads[l.conv_bias[stage].clone()], lanes);
         if stage > 0 {
             let mut d_in = vec![0.0f32; conv.forward.inputs * lanes];
