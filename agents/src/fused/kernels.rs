@@ -355,6 +355,24 @@ pub(crate) fn weight_grads<const FMA: bool, const WIDTH: usize>(
     d_weights: &mut [f32],
     lanes: usize,
 ) {
+    // The learner's blocks are 64 samples: with the count known the inner loops unroll whole.
+    if lanes == 64 {
+        weight_grads_of::<FMA, WIDTH, 64>(plan, grad, input, d_weights, lanes)
+    } else {
+        weight_grads_of::<FMA, WIDTH, 0>(plan, grad, input, d_weights, lanes)
+    }
+}
+
+/// [`weight_grads`] for `KNOWN_LANES` samples (0: `lanes`, whatever it is).
+#[inline(always)]
+fn weight_grads_of<const FMA: bool, const WIDTH: usize, const KNOWN_LANES: usize>(
+    plan: &Plan,
+    grad: &[f32],
+    input: &[f32],
+    d_weights: &mut [f32],
+    lanes: usize,
+) {
+    let lanes = if KNOWN_LANES == 0 { lanes } else { KNOWN_LANES };
     let full = lanes / LANES * LANES;
     let grad_row = |r: usize| &grad[r * lanes..][..lanes];
     let input_row = |t: &Term| &input[t.row as usize * lanes..][..lanes];
@@ -464,11 +482,12 @@ mod tests {
     #[test]
     fn weight_grads_fold_sixteen_at_a_time_to_the_bits_of_one_at_a_time() {
         // A convolution (consecutive weights: whole slices) and a dense layer (weights a row
-        // apart: one by one), 70 samples (a tail past the last full vector). The reference folds
-        // each weight alone (`fold16` on the portable path), with fused multiply-adds as the
-        // AVX2 and AVX-512 paths.
-        let lanes = 70;
-        for plan in [Plan::conv(5, [4, 4], 7, 2), Plan::dense(19, 9)] {
+        // apart: one by one), on 64 samples (the learner's blocks) and 70 (a tail past the last
+        // full vector). The reference folds each weight alone (`fold16` on the portable path),
+        // with fused multiply-adds as the AVX2 and AVX-512 paths.
+        for (plan, lanes) in
+            [Plan::conv(5, [4, 4], 7, 2), Plan::dense(19, 9)].into_iter().flat_map(|p| [(p.clone(), 64), (p, 70)])
+        {
             let grad = values(plan.rows() * lanes, 1);
             let input = values(plan.inputs * lanes, 2);
             let weights = plan.rows().max(1) * plan.row(0).len();
