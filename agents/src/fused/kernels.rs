@@ -5,7 +5,7 @@
 //! compiled for each instruction set where [`super::net`] instantiates them (see
 //! [`super::isa`]).
 
-use super::isa::{WIDTH_AVX2, WIDTH_AVX512, madd};
+use super::isa::{WIDTH_AVX2, WIDTH_AVX512, WIDTH_PORTABLE, madd};
 use super::plan::{Plan, Term};
 
 /// Lanes of one [`V`]: an AVX-512 register, two AVX2 registers.
@@ -42,7 +42,7 @@ impl V {
 /// Rows that read the same inputs ([`Plan::shared_inputs`]) go four at a time, sharing each
 /// load of an input row.
 #[inline(always)]
-pub(crate) fn apply<const FMA: bool>(
+pub(crate) fn apply<const FMA: bool, const WIDTH: usize>(
     plan: &Plan,
     weights: &[f32],
     bias: Option<&[f32]>,
@@ -61,8 +61,9 @@ pub(crate) fn apply<const FMA: bool>(
             let b = rows.map(bias_of);
             let mut start = 0;
             // Two vectors of four rows: eight independent chains of multiply-adds, two loads
-            // of the input and four weights per term.
-            while start + 2 * LANES <= lanes {
+            // of the input and four weights per term (but on AVX2, where the sixteen registers
+            // taken by these accumulators would spill the hottest of them).
+            while WIDTH != WIDTH_AVX2 && start + 2 * LANES <= lanes {
                 let mut acc = b.map(|b| [V::splat(b); 2]);
                 for k in 0..terms[0].len() {
                     let x = &input[terms[0][k].row as usize * lanes + start..];
@@ -79,7 +80,7 @@ pub(crate) fn apply<const FMA: bool>(
                 }
                 start += 2 * LANES;
             }
-            if start + LANES <= lanes {
+            while start + LANES <= lanes {
                 let mut acc = b.map(V::splat);
                 for k in 0..terms[0].len() {
                     let x = V::load(&input[terms[0][k].row as usize * lanes + start..]);
@@ -235,20 +236,25 @@ unsafe fn fold16_avx512(sums: &[V; 16]) -> [f32; 16] {
     unsafe {
         let load = |i: usize| _mm512_loadu_ps(sums[i].0.as_ptr());
         // Lanes j and j + 8 of sums a and b: [a.q0 a.q1 b.q0 b.q1] + [a.q2 a.q3 b.q2 b.q3].
-        let halves: [__m512; 8] = std::array::from_fn(|i| {
+        // (Loops rather than `array::from_fn`, whose closures would be compiled apart, without
+        // the caller's instruction set.)
+        let mut halves = [_mm512_setzero_ps(); 8];
+        for (i, half) in halves.iter_mut().enumerate() {
             let (a, b) = (load(2 * i), load(2 * i + 1));
-            _mm512_add_ps(_mm512_shuffle_f32x4::<0x44>(a, b), _mm512_shuffle_f32x4::<0xEE>(a, b))
-        });
+            *half = _mm512_add_ps(_mm512_shuffle_f32x4::<0x44>(a, b), _mm512_shuffle_f32x4::<0xEE>(a, b));
+        }
         // Lanes j and j + 4, four sums a register: [a.q0 b.q0 c.q0 d.q0] + [a.q1 b.q1 c.q1 d.q1].
-        let quarters: [__m512; 4] = std::array::from_fn(|i| {
+        let mut quarters = [_mm512_setzero_ps(); 4];
+        for (i, quarter) in quarters.iter_mut().enumerate() {
             let (a, b) = (halves[2 * i], halves[2 * i + 1]);
-            _mm512_add_ps(_mm512_shuffle_f32x4::<0x88>(a, b), _mm512_shuffle_f32x4::<0xDD>(a, b))
-        });
+            *quarter = _mm512_add_ps(_mm512_shuffle_f32x4::<0x88>(a, b), _mm512_shuffle_f32x4::<0xDD>(a, b));
+        }
         // Lanes j and j + 2 within each 128-bit quarter: [x0 x1 y0 y1] + [x2 x3 y2 y3].
-        let pairs: [__m512; 2] = std::array::from_fn(|i| {
+        let mut pairs = [_mm512_setzero_ps(); 2];
+        for (i, pair) in pairs.iter_mut().enumerate() {
             let (a, b) = (quarters[2 * i], quarters[2 * i + 1]);
-            _mm512_add_ps(_mm512_shuffle_ps::<0x44>(a, b), _mm512_shuffle_ps::<0xEE>(a, b))
-        });
+            *pair = _mm512_add_ps(_mm512_shuffle_ps::<0x44>(a, b), _mm512_shuffle_ps::<0xEE>(a, b));
+        }
         // Lanes j and j + 1: [x0 x2 y0 y2] + [x1 x3 y1 y3]; lane 4k + m now holds sum 4m + k.
         let (a, b) = (pairs[0], pairs[1]);
         let folded = _mm512_add_ps(_mm512_shuffle_ps::<0x88>(a, b), _mm512_shuffle_ps::<0xDD>(a, b));
@@ -270,20 +276,23 @@ unsafe fn fold16_avx2(sums: &[V; 16]) -> [f32; 16] {
     // SAFETY: as the function's; the loads read within a `V`, the stores within `out`.
     unsafe {
         // Lanes j and j + 8: the sum's two registers.
-        let halves: [__m256; 16] = std::array::from_fn(|i| {
-            let lanes = sums[i].0.as_ptr();
-            _mm256_add_ps(_mm256_loadu_ps(lanes), _mm256_loadu_ps(lanes.add(8)))
-        });
+        let mut halves = [_mm256_setzero_ps(); 16];
+        for (half, sum) in halves.iter_mut().zip(sums) {
+            let lanes = sum.0.as_ptr();
+            *half = _mm256_add_ps(_mm256_loadu_ps(lanes), _mm256_loadu_ps(lanes.add(8)));
+        }
         // Lanes j and j + 4, two sums a register: [a.lo b.lo] + [a.hi b.hi].
-        let quarters: [__m256; 8] = std::array::from_fn(|i| {
+        let mut quarters = [_mm256_setzero_ps(); 8];
+        for (i, quarter) in quarters.iter_mut().enumerate() {
             let (a, b) = (halves[2 * i], halves[2 * i + 1]);
-            _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b))
-        });
+            *quarter = _mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b));
+        }
         // Lanes j and j + 2 within each 128-bit half: [x0 x1 y0 y1] + [x2 x3 y2 y3].
-        let pairs: [__m256; 4] = std::array::from_fn(|i| {
+        let mut pairs = [_mm256_setzero_ps(); 4];
+        for (i, pair) in pairs.iter_mut().enumerate() {
             let (a, b) = (quarters[2 * i], quarters[2 * i + 1]);
-            _mm256_add_ps(_mm256_shuffle_ps::<0x44>(a, b), _mm256_shuffle_ps::<0xEE>(a, b))
-        });
+            *pair = _mm256_add_ps(_mm256_shuffle_ps::<0x44>(a, b), _mm256_shuffle_ps::<0xEE>(a, b));
+        }
         // Lanes j and j + 1: [x0 x2 y0 y2] + [x1 x3 y1 y3]; lanes [0 2 4 6 | 1 3 5 7] of eight sums.
         let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         let mut out = [0.0f32; 16];
@@ -313,6 +322,11 @@ impl PendingFolds {
     /// Queues `d_weights[weight] += fold(sum)`.
     #[inline(always)]
     fn push<const WIDTH: usize>(&mut self, weight: u32, sum: V, d_weights: &mut [f32]) {
+        if WIDTH == WIDTH_PORTABLE {
+            // No shuffles to share: fold at once.
+            d_weights[weight as usize] += fold(sum);
+            return;
+        }
         self.sums[self.len] = sum;
         self.weights[self.len] = weight;
         self.len += 1;
@@ -424,7 +438,12 @@ fn weight_grads_of<const FMA: bool, const WIDTH: usize, const KNOWN_LANES: usize
 #[inline(always)]
 pub(crate) fn add_bias_grads(plan: &Plan, grad: &[f32], d_bias: &mut [f32], lanes: usize) {
     for run in &plan.shared_weights {
-        let acc = run.clone().fold(V::splat(0.0), |acc, r| add(acc, partial_sum(&grad[r * lanes..][..lanes])));
+        // A loop rather than `Iterator::fold`, which would be compiled apart, without the
+        // caller's instruction set.
+        let mut acc = V::splat(0.0);
+        for r in run.clone() {
+            acc = add(acc, partial_sum(&grad[r * lanes..][..lanes]));
+        }
         d_bias[plan.bias[run.start] as usize] += fold(acc);
     }
 }
@@ -438,7 +457,7 @@ fn add(V(mut a): V, V(b): V) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::super::isa::{Isa, WIDTH_PORTABLE, multiversion};
+    use super::super::isa::{Isa, multiversion};
     use super::*;
 
     multiversion!(FMA, WIDTH =>
@@ -483,7 +502,7 @@ mod tests {
     fn weight_grads_fold_sixteen_at_a_time_to_the_bits_of_one_at_a_time() {
         // A convolution (consecutive weights: whole slices) and a dense layer (weights a row
         // apart: one by one), on 64 samples (the learner's blocks) and 70 (a tail past the last
-        // full vector). The reference folds each weight alone (`fold16` on the portable path),
+        // full vector). The reference folds each weight alone (the portable path),
         // with fused multiply-adds as the AVX2 and AVX-512 paths.
         for (plan, lanes) in
             [Plan::conv(5, [4, 4], 7, 2), Plan::dense(19, 9)].into_iter().flat_map(|p| [(p.clone(), 64), (p, 70)])
@@ -515,7 +534,7 @@ mod tests {
         let bias = [0.1, 0.2, 0.3];
         let input: Vec<f32> = (0..2 * lanes).map(|i| (i % 7) as f32 - 3.0).collect();
         let mut out = vec![0.0; 3 * lanes];
-        apply::<true>(&plan, &w, Some(&bias), &input, &mut out, lanes);
+        apply::<true, WIDTH_PORTABLE>(&plan, &w, Some(&bias), &input, &mut out, lanes);
         for s in 0..lanes {
             let (x0, x1) = (input[s], input[lanes + s]);
             for o in 0..3 {
@@ -536,7 +555,7 @@ mod tests {
         }
         // The transposed plan computes the input gradient W^T grad.
         let mut d_in = vec![0.0; 2 * lanes];
-        apply::<false>(&plan.transpose(), &w, None, &grad, &mut d_in, lanes);
+        apply::<false, WIDTH_PORTABLE>(&plan.transpose(), &w, None, &grad, &mut d_in, lanes);
         for s in 0..lanes {
             let want: f32 = (0..3).map(|o| w[o] * grad[o * lanes + s]).sum();
             assert!((d_in[s] - want).abs() < 1e-5);

@@ -198,7 +198,7 @@ pub(crate) struct HeadGrads {
     pub kl: f32,
 }
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The encoder's forward pass on `x` (`[obs rows, lanes]`). With [`Noise::On`] batch norm uses
 /// the batch's statistics and folds them into `running`; with [`Noise::Off`] it uses `running`.
 pub(crate) fn encode(net: &Net, params: &[f32], running: &mut [Running], x: &[f32], lanes: usize, noise: Noise) -> EncoderPass {
@@ -207,7 +207,7 @@ pub(crate) fn encode(net: &Net, params: &[f32], running: &mut [Running], x: &[f3
     for stage in 0..3 {
         let input = if stage == 0 { x } else { pass.stage_output(stage - 1) };
         let mut out = vec![0.0f32; net.conv_rows[stage] * lanes];
-        apply::<FMA>(&net.convs[stage].forward, &params[l.conv_weight[stage].clone()], Some(&params[l.conv_bias[stage].clone()]), input, &mut out, lanes);
+        apply::<FMA, WIDTH>(&net.convs[stage].forward, &params[l.conv_weight[stage].clone()], Some(&params[l.conv_bias[stage].clone()]), input, &mut out, lanes);
         out.iter_mut().for_each(|v| *v = v.max(0.0));
         pass.relu[stage] = out;
         if stage == 0 {
@@ -387,14 +387,14 @@ pub(crate) struct LatentPass {
     kl: Vec<f32>,
 }
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The latent layer on `features`, with the bottleneck's sigma and KL when `noise_stats` (a
 /// training pass, or a noisy one, needs them; noise-free inference reads only mu).
 pub(crate) fn latent(net: &Net, params: &[f32], features: &[f32], lanes: usize, noise_stats: bool) -> LatentPass {
     let l = &net.layout;
     let hidden = net.shapes.hidden;
     let mut latent = vec![0.0f32; net.shapes.latent_out * lanes];
-    apply::<FMA>(&net.latent.forward, &params[l.latent_weight.clone()], Some(&params[l.latent_bias.clone()]), features, &mut latent, lanes);
+    apply::<FMA, WIDTH>(&net.latent.forward, &params[l.latent_weight.clone()], Some(&params[l.latent_bias.clone()]), features, &mut latent, lanes);
     let Some(shift) = net.bottleneck.filter(|_| noise_stats) else { return LatentPass { latent, ..LatentPass::default() } };
     let n = hidden * lanes;
     let (mu, rho) = latent.split_at(n);
@@ -414,7 +414,7 @@ pub(crate) fn latent(net: &Net, params: &[f32], features: &[f32], lanes: usize, 
     LatentPass { latent, sigma, kl }
 });
 
-multiversion!(FMA =>
+multiversion!(FMA, WIDTH =>
 /// The head's forward pass from the latent layer's pass; `noise` holds the draws of a noisy
 /// pass (empty vectors for a noise-free one).
 pub(crate) fn head(net: &Net, params: &[f32], latent: LatentPass, lanes: usize, noise: NoiseDraws) -> HeadPass {
@@ -435,9 +435,9 @@ pub(crate) fn head(net: &Net, params: &[f32], latent: LatentPass, lanes: usize, 
         Activation::Relu => h.iter_mut().for_each(|v| *v = v.max(0.0)),
     }
     let mut logits = vec![0.0f32; net.shapes.actions * lanes];
-    apply::<FMA>(&net.policy.forward, &params[l.policy_weight.clone()], Some(&params[l.policy_bias.clone()]), &h, &mut logits, lanes);
+    apply::<FMA, WIDTH>(&net.policy.forward, &params[l.policy_weight.clone()], Some(&params[l.policy_bias.clone()]), &h, &mut logits, lanes);
     let mut values = vec![0.0f32; lanes];
-    apply::<FMA>(&net.value.forward, &params[l.value_weight.clone()], Some(&params[l.value_bias.clone()]), &h, &mut values, lanes);
+    apply::<FMA, WIDTH>(&net.value.forward, &params[l.value_weight.clone()], Some(&params[l.value_bias.clone()]), &h, &mut values, lanes);
     HeadPass { latent: latent.latent, sigma: latent.sigma, noise, act: h, logits, values, kl: latent.kl }
 });
 
@@ -451,7 +451,7 @@ pub(crate) fn head_grad(net: &Net, params: &[f32], pass: &HeadPass, d: &HeadGrad
     weight_grads::<FMA, WIDTH>(&net.policy.forward, &d.logits, &pass.act, &mut grads[l.policy_weight.clone()], lanes);
     add_bias_grads(&net.policy.forward, &d.logits, &mut grads[l.policy_bias.clone()], lanes);
     let mut d_act = vec![0.0f32; hidden * lanes];
-    apply::<FMA>(&net.policy.backward, &params[l.policy_weight.clone()], None, &d.logits, &mut d_act, lanes);
+    apply::<FMA, WIDTH>(&net.policy.backward, &params[l.policy_weight.clone()], None, &d.logits, &mut d_act, lanes);
     if !d.values.is_empty() {
         weight_grads::<FMA, WIDTH>(&net.value.forward, &d.values, &pass.act, &mut grads[l.value_weight.clone()], lanes);
         add_bias_grads(&net.value.forward, &d.values, &mut grads[l.value_bias.clone()], lanes);
@@ -504,7 +504,7 @@ pub(crate) fn latent_grad(net: &Net, params: &[f32], features: &[f32], d_latent:
     weight_grads::<FMA, WIDTH>(&net.latent.forward, d_latent, features, &mut grads[l.latent_weight.clone()], lanes);
     add_bias_grads(&net.latent.forward, d_latent, &mut grads[l.latent_bias.clone()], lanes);
     let mut d_features = vec![0.0f32; net.shapes.features * lanes];
-    apply::<FMA>(&net.latent.backward, &params[l.latent_weight.clone()], None, d_latent, &mut d_features, lanes);
+    apply::<FMA, WIDTH>(&net.latent.backward, &params[l.latent_weight.clone()], None, d_latent, &mut d_features, lanes);
     d_features
 });
 
@@ -530,7 +530,7 @@ pub(crate) fn encode_grad(net: &Net, params: &[f32], x: &[f32], pass: &EncoderPa
         add_bias_grads(&conv.forward, &d, &mut grads[l.conv_bias[stage].clone()], lanes);
         if stage > 0 {
             let mut d_in = vec![0.0f32; conv.forward.inputs * lanes];
-            apply::<FMA>(&conv.backward, &params[l.conv_weight[stage].clone()], None, &d, &mut d_in, lanes);
+            apply::<FMA, WIDTH>(&conv.backward, &params[l.conv_weight[stage].clone()], None, &d, &mut d_in, lanes);
             d = d_in;
         }
     }
